@@ -1,0 +1,60 @@
+# lfsbuild: a C11 program; see README.md.
+#   make            build ./lfsbuild
+#   make check      build with AddressSanitizer + UBSan, run every test (tests/run)
+#   make deps       install the Debian packages the build, the tests and the tool need
+#   make bench      run the benchmark scripts (figures go to docs/BENCHMARKS.md)
+
+CC      ?= cc
+PKGS    := libcurl libarchive libcrypto
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wmissing-prototypes \
+           -Wstrict-prototypes -Wno-unused-parameter
+ifneq ($(WERROR),0)
+WARN    += -Werror
+endif
+VERSION := $(shell cat VERSION)
+CPPFLAGS_ALL := $(WARN) -Isrc -DLFSBUILD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread
+
+SRCS    := $(wildcard src/*.c)
+OBJS    := $(SRCS:src/%.c=build/obj/%.o)
+SANOBJS := $(SRCS:src/%.c=build/san/%.o)
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+UNITSRC := $(wildcard tests/unit/test_*.c)
+UNITBIN := $(UNITSRC:tests/unit/%.c=build/san/tests/%)
+
+all: lfsbuild
+
+lfsbuild: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+build/obj/%.o: src/%.c $(wildcard src/*.h) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The sanitizer build: everything the tests run.
+build/san/%.o: src/%.c $(wildcard src/*.h) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(SANFLAGS) -c -o $@ $<
+
+build/san/lfsbuild: $(SANOBJS)
+	$(CC) $(SANFLAGS) -o $@ $(SANOBJS) $(LIBS)
+
+build/san/tests/%: tests/unit/%.c $(filter-out build/san/main.o,$(SANOBJS)) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(SANFLAGS) -o $@ $< \
+	    $(filter-out build/san/main.o,$(SANOBJS)) $(LIBS) -lcmocka
+
+check: lfsbuild build/san/lfsbuild $(UNITBIN)
+	tests/run
+
+deps:
+	scripts/install-deps
+
+bench: lfsbuild
+	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+
+clean:
+	rm -rf build lfsbuild
+
+.PHONY: all check deps bench clean

@@ -1,0 +1,324 @@
+/* config: one table of options feeding getopt_long, the environment, the config file and --help. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum kind { K_FLAG, K_COUNT, K_STR, K_INT, K_LIST };
+
+struct optdef {
+	const char *lng;
+	int shrt;            /* 0: long only */
+	enum kind kind;
+	size_t off;          /* field in struct config */
+	const char *arg;     /* argument name in --help */
+	const char *env;     /* LFSBUILD_* variable or NULL */
+	const char *cmds;    /* NULL: global; else the commands it belongs to, blank-separated */
+	const char *help;
+};
+
+#define F(field) offsetof(struct config, field)
+#define BUILD_CMDS "build all"
+
+static const struct optdef opts[] = {
+	{"dir", 'C', K_STR, F(workdir), "DIR", "LFSBUILD_DIR", NULL, "work directory (default ./lfs-work)"},
+	{"sources", 0, K_STR, F(sources), "DIR", "LFSBUILD_SOURCES", NULL, "source cache (default WORKDIR/sources)"},
+	{"book", 0, K_STR, F(bookdir), "DIR", "LFSBUILD_BOOK", NULL, "recipe set (default: book/ beside the program)"},
+	{"jobs", 'j', K_INT, F(jobs), "N", "LFSBUILD_JOBS", NULL, "job slots, shared by all running steps (default: CPUs)"},
+	{"verbose", 'v', K_COUNT, F(verbose), NULL, NULL, NULL, "say more (repeatable)"},
+	{"quiet", 'q', K_FLAG, F(quiet), NULL, NULL, NULL, "say only what fails"},
+	{"no-color", 0, K_FLAG, F(no_color), NULL, NULL, NULL, "no colours (NO_COLOR is honoured too)"},
+
+	{"mirror-dir", 0, K_LIST, F(mirror_dirs), "DIR", NULL, "fetch sources all", "look for source files in DIR first (repeatable)"},
+	{"mirror", 0, K_LIST, F(mirrors), "URL", "LFSBUILD_MIRRORS", "fetch sources all", "try URL/FILE before upstream (repeatable)"},
+	{"dry-run", 0, K_FLAG, F(dry_run), NULL, NULL, "fetch", "print where each file would come from"},
+	{"verify", 0, K_FLAG, F(verify), NULL, NULL, "fetch all", "recheck every cached file, fetch again what fails"},
+
+	{"dot", 0, K_FLAG, F(dot), NULL, NULL, "graph", "print the graph for Graphviz"},
+
+	{"sequential", 0, K_FLAG, F(sequential), NULL, NULL, BUILD_CMDS, "run the steps one at a time in book order"},
+	{"keep-going", 'k', K_FLAG, F(keep_going), NULL, NULL, BUILD_CMDS, "after a failure, go on with what does not depend on it"},
+	{"explain", 0, K_STR, F(explain), "STEP", NULL, "build", "print the sandbox set-up, environment and command of STEP"},
+	{"from", 0, K_STR, F(from), "STEP", NULL, BUILD_CMDS, "run STEP and everything after it again"},
+	{"until", 0, K_STR, F(until), "STEP|STAGE", NULL, BUILD_CMDS, "stop after STEP, or after a stage or chapter (ch7)"},
+	{"only", 0, K_STR, F(only), "STEP", NULL, "build", "run just STEP"},
+	{"snapshots", 0, K_FLAG, F(snapshots), NULL, "LFSBUILD_SNAPSHOTS", BUILD_CMDS, "keep a snapshot of the root at each stage boundary"},
+	{"tests", 0, K_FLAG, F(tests), NULL, NULL, BUILD_CMDS, "run the packages' test suites where the book does"},
+	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
+	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated)"},
+	{"hostname", 0, K_STR, F(hostname), "NAME", NULL, BUILD_CMDS, "host name of the new system (default lfs)"},
+	{"locales", 0, K_STR, F(locales), "LIST", NULL, BUILD_CMDS, "locales to generate (default \"C.UTF-8 en_US.UTF-8\")"},
+	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, BUILD_CMDS, "use FILE as the kernel's .config"},
+
+	{"follow", 'f', K_FLAG, F(follow), NULL, NULL, "log", "keep printing as the log grows"},
+
+	{"root", 0, K_STR, F(image_root), "DIR", NULL, "image", "the tree to put on the disk (default WORKDIR/root)"},
+	{"output", 'o', K_STR, F(output), "FILE", NULL, "image", "the image to write (default WORKDIR/lfs.qcow2)"},
+	{"size", 0, K_STR, F(size), "SIZE", NULL, "image all", "virtual disk size (default 50G)"},
+
+	{"net", 0, K_FLAG, F(net), NULL, NULL, "boot", "give the guest a network (QEMU user mode)"},
+	{"gui", 0, K_FLAG, F(gui), NULL, NULL, "boot", "open a window instead of the serial console"},
+	{"memory", 0, K_STR, F(memory), "SIZE", NULL, "boot test all", "guest memory (default 2G)"},
+	{"cpus", 0, K_INT, F(cpus), "N", NULL, "boot test all", "guest CPUs (default 2)"},
+	{"timeout", 0, K_INT, F(timeout), "SECONDS", NULL, "test all", "give up waiting for the guest after this long (default 600)"},
+
+	{"all", 0, K_FLAG, F(all), NULL, NULL, "clean", "also remove the source cache and the image"},
+};
+
+static bool in_words(const char *words, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = words; (p = strstr(p, w)); p += n)
+		if ((p == words || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static bool applies(const struct optdef *o, const struct command *cmd)
+{
+	return !o->cmds || (cmd && in_words(o->cmds, cmd->name));
+}
+
+/* Which options were set on the command line or the environment: the config file leaves those. */
+static bool set_by_user[ARRAY_LEN(opts)];
+
+static int set_option(struct config *cfg, size_t i, const char *arg, const char *origin)
+{
+	const struct optdef *o = &opts[i];
+	void *field = (char *)cfg + o->off;
+	switch (o->kind) {
+	case K_FLAG:
+		*(bool *)field = true;
+		break;
+	case K_COUNT:
+		(*(int *)field)++;
+		break;
+	case K_STR:
+		free(*(char **)field);
+		*(char **)field = xstrdup(arg);
+		break;
+	case K_INT: {
+		char *end;
+		errno = 0;
+		long v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 1 || v > 4096) {
+			fprintf(stderr, "lfsbuild: %s: --%s wants a positive number, not '%s'\n", origin, o->lng, arg);
+			return -1;
+		}
+		*(int *)field = (int)v;
+		break;
+	}
+	case K_LIST: {
+		char *copy = xstrdup(arg), *save = NULL;
+		for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+			strv_add((struct strv *)field, w);
+		free(copy);
+		break;
+	}
+	}
+	set_by_user[i] = true;
+	return 0;
+}
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->jobs = n > 0 ? (int)n : 1;
+	cfg->cpus = 2;
+	cfg->timeout = 600;
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
+		const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
+		if (!v || !*v)
+			continue;
+		if (opts[i].kind == K_FLAG && (!strcmp(v, "0") || !strcmp(v, "no")))
+			continue;
+		if (set_option(cfg, i, v, opts[i].env) < 0)
+			exit(EXIT_USAGE);
+	}
+	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+		cfg->no_color = true;
+}
+
+int config_parse(struct config *cfg, const struct command *cmd, int argc, char **argv)
+{
+	struct option lo[ARRAY_LEN(opts) + 1];
+	char so[2 + 3 * ARRAY_LEN(opts) + 1];
+	size_t nl = 0, ns = 0;
+	so[ns++] = cmd ? '-' : '+'; /* '-': operands in order as 1; '+': stop at the command name */
+	so[ns++] = ':';
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
+		if (!applies(&opts[i], cmd))
+			continue;
+		bool has_arg = opts[i].kind == K_STR || opts[i].kind == K_INT || opts[i].kind == K_LIST;
+		lo[nl++] = (struct option){opts[i].lng, has_arg ? required_argument : no_argument, NULL, 1000 + (int)i};
+		if (opts[i].shrt) {
+			so[ns++] = (char)opts[i].shrt;
+			if (has_arg)
+				so[ns++] = ':';
+		}
+	}
+	lo[nl] = (struct option){0};
+	so[ns] = '\0';
+
+	/* Operands are collected in order; with '-' getopt hands them to us as code 1. */
+	char **operands = xcalloc((size_t)argc + 1, sizeof *operands);
+	int nops = 0;
+	optind = 0; /* glibc: 0 re-initialises getopt, needed for a second parse */
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (c == 1) {
+			operands[nops++] = optarg;
+			continue;
+		}
+		if (c == '?' || c == ':') {
+			const char *what = argv[optind - 1];
+			if (c == '?')
+				cli_usage_error(cmd, "unknown option '%s'%s", optopt ? (char[]){'-', (char)optopt, 0} : what,
+				                cmd ? "" : " (options of a command go after its name)");
+			else
+				cli_usage_error(cmd, "option '%s' needs an argument", what);
+			free(operands);
+			return -1;
+		}
+		size_t i = (size_t)(c >= 1000 ? c - 1000 : 0);
+		if (c < 1000) {
+			for (i = 0; i < ARRAY_LEN(opts); i++)
+				if (opts[i].shrt == c && applies(&opts[i], cmd))
+					break;
+		}
+		if (set_option(cfg, i, optarg, "command line") < 0) {
+			free(operands);
+			return -1;
+		}
+	}
+	int first = optind;
+	if (cmd) {
+		/* Put the operands (in order) at the end of argv, after the options. */
+		for (int k = optind; k < argc; k++)
+			operands[nops++] = argv[k];
+		first = argc - nops;
+		for (int k = 0; k < nops; k++)
+			argv[first + k] = operands[k];
+	}
+	free(operands);
+	return first;
+}
+
+/* The config file: "option = value" lines, '#' comments; options are the long names above. */
+static void read_config_file(struct config *cfg, const char *path)
+{
+	char *text = read_file(path, NULL);
+	if (!text)
+		return;
+	int lineno = 0;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		char *s = str_trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		char *key = str_trim(eq ? (*eq = '\0', s) : s);
+		const char *val = eq ? str_trim(eq + 1) : "";
+		size_t i;
+		for (i = 0; i < ARRAY_LEN(opts); i++)
+			if (!strcmp(opts[i].lng, key))
+				break;
+		if (i == ARRAY_LEN(opts) || !strcmp(key, "dir")) {
+			warnx("%s:%d: unknown option '%s' ignored", path, lineno, key);
+			continue;
+		}
+		if (set_by_user[i])
+			continue;
+		if (opts[i].kind == K_FLAG && (!strcmp(val, "no") || !strcmp(val, "0") || !strcmp(val, "false")))
+			continue;
+		if (set_option(cfg, i, val, path) < 0)
+			exit(EXIT_USAGE);
+	}
+	free(text);
+}
+
+static char *program_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return xstrdup(".");
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	return xstrdup(exe);
+}
+
+void config_finish(struct config *cfg)
+{
+	char *w = path_abs(cfg->workdir ? cfg->workdir : "lfs-work");
+	free(cfg->workdir);
+	cfg->workdir = w;
+	char *conf = path_join(cfg->workdir, "lfsbuild.conf");
+	read_config_file(cfg, conf);
+	free(conf);
+	char *s = cfg->sources ? path_abs(cfg->sources) : path_join(cfg->workdir, "sources");
+	free(cfg->sources);
+	cfg->sources = s;
+	if (!cfg->bookdir) {
+		char *dir = program_dir();
+		cfg->bookdir = path_join(dir, "book");
+		free(dir);
+#ifdef LFSBUILD_BOOKDIR
+		if (!is_dir(cfg->bookdir)) {
+			free(cfg->bookdir);
+			cfg->bookdir = xstrdup(LFSBUILD_BOOKDIR);
+		}
+#endif
+	} else {
+		char *b = path_abs(cfg->bookdir);
+		free(cfg->bookdir);
+		cfg->bookdir = b;
+	}
+	if (!cfg->hostname)
+		cfg->hostname = xstrdup("lfs");
+	if (!cfg->locales)
+		cfg->locales = xstrdup("C.UTF-8 en_US.UTF-8");
+	if (!cfg->size)
+		cfg->size = xstrdup("50G");
+	if (!cfg->memory)
+		cfg->memory = xstrdup("2G");
+	if (!cfg->image_root)
+		cfg->image_root = path_join(cfg->workdir, "root");
+	if (!cfg->output)
+		cfg->output = path_join(cfg->workdir, "lfs.qcow2");
+	cfg->color = !cfg->no_color && isatty(STDERR_FILENO) && getenv("TERM") && strcmp(getenv("TERM"), "dumb");
+}
+
+char *config_path(const struct config *cfg, const char *sub)
+{
+	return path_join(cfg->workdir, sub);
+}
+
+void config_print_options(const struct command *cmd, FILE *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
+		const struct optdef *o = &opts[i];
+		if (cmd ? !o->cmds || !in_words(o->cmds, cmd->name) : o->cmds != NULL)
+			continue;
+		char left[64];
+		if (o->shrt)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-28s %s", left, o->help);
+		if (o->env)
+			fprintf(out, " [env %s]", o->env);
+		fputc('\n', out);
+	}
+}

@@ -1,0 +1,67 @@
+/* config: every option of lfsbuild in one table, fed by defaults, the config file
+ * (WORKDIR/lfsbuild.conf), LFSBUILD_* environment variables and the command line. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+#include "util.h"
+
+struct config {
+	/* global */
+	char *workdir;          /* -C DIR, LFSBUILD_DIR; absolute; default ./lfs-work */
+	char *sources;          /* --sources DIR, LFSBUILD_SOURCES; default WORKDIR/sources */
+	char *bookdir;          /* --book DIR, LFSBUILD_BOOK; default: book/ beside the program */
+	int jobs;               /* -j N, LFSBUILD_JOBS; default: online CPUs */
+	int verbose;            /* -v, repeatable */
+	bool quiet;             /* -q */
+	bool no_color;          /* --no-color, NO_COLOR */
+	bool color;             /* resolved: stdout/stderr a terminal, no NO_COLOR, no --no-color */
+	/* fetch, all */
+	struct strv mirror_dirs;/* --mirror-dir DIR, repeatable */
+	struct strv mirrors;    /* --mirror URL, repeatable; LFSBUILD_MIRRORS (blank-separated) */
+	bool dry_run;           /* --dry-run */
+	bool verify;            /* --verify */
+	/* graph */
+	bool dot;               /* --dot */
+	/* build, all */
+	bool sequential;        /* --sequential */
+	bool keep_going;        /* -k, --keep-going */
+	char *explain;          /* --explain STEP */
+	char *from;             /* --from STEP */
+	char *until;            /* --until STEP|STAGE|chN */
+	char *only;             /* --only STEP */
+	bool snapshots;         /* --snapshots */
+	bool tests;             /* --tests: run the packages' test suites */
+	bool keep;              /* --keep: keep build directories of successful steps */
+	char *root_password;    /* --root-password PW (also in the config file) */
+	char *hostname;         /* --hostname NAME, default "lfs" */
+	char *locales;          /* --locales "C.UTF-8 en_US.UTF-8" */
+	char *kernel_config;    /* --kernel-config FILE */
+	/* log */
+	bool follow;            /* -f, --follow */
+	/* image */
+	char *image_root;       /* --root DIR, default WORKDIR/root */
+	char *output;           /* -o FILE, default WORKDIR/lfs.qcow2 */
+	char *size;             /* --size SIZE, default 50G */
+	/* boot, test */
+	bool net;               /* --net */
+	bool gui;               /* --gui */
+	char *memory;           /* --memory SIZE, default 2G */
+	int cpus;               /* --cpus N, default 2 */
+	int timeout;            /* --timeout SECONDS (test), default 600 */
+	/* clean */
+	bool all;               /* --all (clean: also the source cache and the image) */
+};
+
+struct command;
+
+/* Fill defaults, read the environment, parse options valid for `cmd` (NULL: global ones only,
+ * stopping at the first operand). Returns the index of the first operand, or -1 after printing
+ * a usage error. */
+int config_parse(struct config *cfg, const struct command *cmd, int argc, char **argv);
+/* Set the defaults that depend on others (sources from workdir, ...) and read the config file. */
+void config_finish(struct config *cfg);
+/* Print the options that apply to `cmd` (NULL: the global ones) in --help form. */
+void config_print_options(const struct command *cmd, FILE *out);
+void config_init(struct config *cfg);
+/* The canonical paths under the work directory (malloc'd). */
+char *config_path(const struct config *cfg, const char *sub);

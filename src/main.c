@@ -1,0 +1,7 @@
+/* lfsbuild: build Linux From Scratch 12.3 (systemd) into a bootable QEMU disk image. */
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

@@ -1,0 +1,38 @@
+/* manifest: the source manifest (book/sources): every tarball the recipes unpack, its version,
+ * and the origins it may come from, each with its own file name and checksums. */
+#pragma once
+#include <stddef.h>
+
+enum origin_kind { ORIGIN_UPSTREAM, ORIGIN_DEBIAN };
+
+struct origin {
+	enum origin_kind kind;
+	char *url;          /* upstream: the full URL; debian: the path under a mirror ("pool/main/...") */
+	char *file;         /* the file's name as stored in the cache */
+	char *sha256;       /* lower-case hex, or NULL */
+	char *md5;          /* lower-case hex (the book's), or NULL */
+	char *extract;      /* member to take out of the file (a tarball inside a tarball), or NULL */
+	char *debian_pkg;   /* debian: source package and version, else NULL */
+	char *debian_version;
+	int line;           /* where it is written in the manifest */
+};
+
+struct source {
+	char *name;         /* what recipes name in their `sources` line */
+	char *version;      /* the version that is built */
+	struct origin *origins;
+	size_t norigins;
+	int line;
+};
+
+struct manifest {
+	char *path;
+	struct source *src;
+	size_t n;
+};
+
+/* Parse a manifest file. On error prints "FILE:LINE: reason" for each problem and returns -1. */
+int manifest_load(const char *path, struct manifest *m);
+/* The source called `name`, or NULL. */
+const struct source *manifest_find(const struct manifest *m, const char *name);
+void manifest_free(struct manifest *m);

@@ -1,0 +1,69 @@
+/* util: memory, errors, strings, files. The small things every module needs. */
+#pragma once
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Print "lfsbuild: MSG" to stderr and exit(1); a format ending in ':' appends strerror(errno). */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like die() without exiting: "lfsbuild: warning: MSG". */
+void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "lfsbuild: error: MSG" to stderr (strerror appended as in die()); returns -1 for `return errorf(...)`. */
+int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that never returns NULL (dies on exhaustion). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* asprintf that dies on failure. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* A growable byte buffer, always NUL-terminated. */
+struct buf { char *data; size_t len, cap; };
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/* A growable NULL-terminated array of owned strings. */
+struct strv { char **v; size_t n, cap; };
+void strv_push(struct strv *s, char *owned);
+void strv_add(struct strv *s, const char *str);
+void strv_free(struct strv *s);
+bool strv_contains(const struct strv *s, const char *str);
+
+/* Split `line` in place at blanks (space/tab); returns the count, fills at most `max` words. */
+int split_words(char *line, char **words, int max);
+bool str_starts(const char *s, const char *prefix);
+bool str_ends(const char *s, const char *suffix);
+/* Trim leading and trailing whitespace in place; returns s + leading. */
+char *str_trim(char *s);
+
+/* mkdir -p; returns 0 or -1 with errno set. */
+int mkdir_p(const char *path, mode_t mode);
+/* Read a whole file into a NUL-terminated malloc'd buffer; NULL with errno on failure. */
+char *read_file(const char *path, size_t *len);
+/* Write a file atomically: PATH.tmp.PID, fsync, rename, fsync of the directory. 0 or -1/errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* rm -rf that stays on one file system and never follows symlinks. 0 or -1/errno. */
+int remove_tree(const char *path);
+bool path_exists(const char *path);
+bool is_dir(const char *path);
+/* Join two path parts with one '/'. */
+char *path_join(const char *a, const char *b);
+/* Absolute form of a path (does not need to exist); the result is malloc'd. */
+char *path_abs(const char *path);
+
+/* Monotonic seconds, and wall-clock seconds since the epoch, as doubles. */
+double now_mono(void);
+double now_wall(void);
+/* "1h02m", "3m05s", "4.2s". Returns a static buffer rotated among 4 calls. */
+const char *fmt_duration(double seconds);
+/* "1.5 GiB", "300 KiB". Static buffer rotated among 4 calls. */
+const char *fmt_bytes(double bytes);

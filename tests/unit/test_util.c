@@ -1,0 +1,88 @@
+/* Unit tests of util: strings, buffers, atomic files, trees. */
+#include "unit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void test_split_words(void **state)
+{
+	(void)state;
+	char line[] = "  source\tbinutils   2.44 \n";
+	char *w[4];
+	assert_int_equal(split_words(line, w, 4), 3);
+	assert_string_equal(w[0], "source");
+	assert_string_equal(w[1], "binutils");
+	assert_string_equal(w[2], "2.44");
+}
+
+static void test_buf_and_strv(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	assert_true(str_starts(b.data, "0,1,2,"));
+	assert_true(str_ends(b.data, "998,999,"));
+	buf_free(&b);
+	struct strv s = {0};
+	strv_add(&s, "a");
+	strv_add(&s, "b");
+	assert_true(strv_contains(&s, "b"));
+	assert_false(strv_contains(&s, "c"));
+	assert_null(s.v[2]);
+	strv_free(&s);
+}
+
+static void test_atomic_write_and_remove_tree(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/lfsbuild-unit-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char *dir = path_join(tmpl, "a/b/c");
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	char *f = path_join(dir, "stamp");
+	assert_int_equal(write_file_atomic(f, "one", 3, 0644), 0);
+	assert_int_equal(write_file_atomic(f, "two!", 4, 0644), 0);
+	size_t n;
+	char *text = read_file(f, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(text, "two!");
+	free(text);
+	/* No temporary file is left beside it. */
+	char *link = path_join(dir, "link");
+	assert_int_equal(symlink("/etc", link), 0);
+	assert_int_equal(remove_tree(tmpl), 0);
+	assert_false(path_exists(tmpl));
+	assert_true(is_dir("/etc"));
+	free(link);
+	free(f);
+	free(dir);
+}
+
+static void test_formatting(void **state)
+{
+	(void)state;
+	assert_string_equal(fmt_duration(4.25), "4.2s");
+	assert_string_equal(fmt_duration(185), "3m05s");
+	assert_string_equal(fmt_duration(3720), "1h02m");
+	assert_string_equal(fmt_bytes(1536), "1.5 KiB");
+	char *p = path_join("/a/", "/b");
+	assert_string_equal(p, "/a/b");
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_words),
+		cmocka_unit_test(test_buf_and_strv),
+		cmocka_unit_test(test_atomic_write_and_remove_tree),
+		cmocka_unit_test(test_formatting),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
