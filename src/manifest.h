@@ -7,6 +7,7 @@ enum origin_kind { ORIGIN_UPSTREAM, ORIGIN_DEBIAN };
 
 struct origin {
 	enum origin_kind kind;
+	char *version;      /* the version this origin's file holds (Debian may pin another than the book) */
 	char *url;          /* upstream: the full URL; debian: the path under a mirror ("pool/main/...") */
 	char *file;         /* the file's name as stored in the cache */
 	char *sha256;       /* lower-case hex, or NULL */
@@ -19,7 +20,7 @@ struct origin {
 
 struct source {
 	char *name;         /* what recipes name in their `sources` line */
-	char *version;      /* the version that is built */
+	char *version;      /* the book's version (the upstream origin's) */
 	struct origin *origins;
 	size_t norigins;
 	int line;
