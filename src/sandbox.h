@@ -1,0 +1,41 @@
+/* sandbox: how a step's process is isolated. A plan (a list of operations) is built first from a
+ * spec, can be printed (`lfsbuild build --explain STEP`), and is then executed in the child. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum sandbox_mode {
+	SANDBOX_USER,      /* ch4-6: an unprivileged uid; the host read-only but root, builddir, /tmp; no net */
+	SANDBOX_HOST_ROOT, /* ch7/changingowner: root on the host in new mount/net namespaces, no chroot */
+	SANDBOX_CHROOT,    /* ch7-10: root in new mount, pid, uts, ipc, net namespaces, chroot into root */
+};
+
+struct sandbox_spec {
+	enum sandbox_mode mode;
+	const char *root;          /* $LFS on the host (absolute) */
+	const char *builddir;      /* the step's build directory on the host (absolute) */
+	const char *builddir_in;   /* where the step sees it: builddir itself, or e.g. "/build" in the chroot */
+	const char *cwd;           /* working directory as the step sees it */
+	uid_t uid;                 /* SANDBOX_USER: the build uid and gid when lfsbuild runs as root */
+	gid_t gid;
+	const char *hostname;      /* uts name in the chroot; NULL: "lfs" */
+	char *const *argv;         /* the command */
+	char *const *envp;         /* the complete environment */
+	const int *keep_fds;       /* fds the command inherits besides 0-2 (the jobserver), -1-terminated or NULL */
+	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child */
+};
+
+struct sandbox_plan;
+
+/* Build the operation list. Never fails for a valid spec. */
+struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec);
+/* Print the operations, one per line, for --explain. */
+void sandbox_plan_print(const struct sandbox_plan *plan, FILE *out);
+/* Start the command under the plan. Returns the pid to wait for (wait4 gives its rusage); -1
+ * with a message in errbuf (the failing operation and path) when the set-up failed. A child that
+ * fails during set-up exits 127 after writing its message where sandbox_spawn() reads it. When
+ * lfsbuild dies, the child and everything it started die too (nothing stays mounted: the mounts
+ * live in the child's mount namespace). */
+pid_t sandbox_spawn(const struct sandbox_plan *plan, char *errbuf, size_t errlen);
+void sandbox_plan_free(struct sandbox_plan *plan);
