@@ -20,3 +20,19 @@ ok "unknown option is named" grep -q -- "--frob" "$T/e"
 ok "bad -j value exits 2" test "$rc" = 2
 "$LFSBUILD" 2>"$T/e"; rc=$?
 ok "no command exits 2" test "$rc" = 2
+
+# check-host on this machine: `make deps` installed everything, so it must pass.
+"$LFSBUILD" check-host >"$T/o" 2>&1; rc=$?
+ok "check-host passes on a host with the deps installed" test "$rc" = 0
+ok "check-host prints the table header" grep -q "^requirement" "$T/o"
+ok "check-host checks g++ by compiling" grep -q "g++ compiles and links .*ok" "$T/o"
+ok "check-host checks mke2fs -d" grep -q "mke2fs with -d .*ok" "$T/o"
+# A host without qemu: hide it from PATH and the table says missing, with the apt-get line.
+mkdir -p "$T/bin"
+for p in bash sh ld bison yacc sort diff find gawk awk gcc g++ grep gzip m4 make patch perl python3 sed tar texi2any xz mke2fs mkfs.vfat fsck.vfat mcopy qemu-img as cc1 collect2; do
+	w=$(command -v "$p") && ln -sf "$w" "$T/bin/$p"
+done
+PATH="$T/bin" "$LFSBUILD" check-host >"$T/o" 2>&1; rc=$?
+ok "check-host without qemu-system exits 1" test "$rc" = 1
+ok "check-host names the missing tool" grep -q "qemu-system-x86_64 .*missing" "$T/o"
+ok "check-host prints one apt-get line" grep -q "^  apt-get install .*qemu-system-x86" "$T/o"
