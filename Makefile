@@ -14,7 +14,7 @@ WARN    += -Werror
 endif
 VERSION := $(shell cat VERSION)
 CPPFLAGS_ALL := $(WARN) -Isrc -DLFSBUILD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 
 SRCS    := $(wildcard src/*.c)
 OBJS    := $(SRCS:src/%.c=build/obj/%.o)
