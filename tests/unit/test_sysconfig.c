@@ -1,0 +1,69 @@
+/* Unit tests of sysconfig: the root password is generated once, kept 0600, and its hash is
+ * stable (so no step reruns) until the password changes. */
+#include "unit.h"
+
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sysconfig.h"
+
+static void test_password_and_hash(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/lfsbuild-sysconfig-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	struct config cfg;
+	config_init(&cfg);
+	cfg.workdir = xstrdup(tmpl);
+	config_finish(&cfg);
+
+	char *pw1 = sysconfig_root_password(&cfg);
+	char *pw2 = sysconfig_root_password(&cfg);
+	assert_non_null(pw1);
+	assert_int_equal(strlen(pw1), 16);
+	assert_string_equal(pw1, pw2);
+	char *file = config_path(&cfg, "root-password");
+	struct stat st;
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	char *h1 = sysconfig_root_hash(&cfg);
+	char *h2 = sysconfig_root_hash(&cfg);
+	assert_true(str_starts(h1, "$6$"));
+	assert_string_equal(h1, h2);
+	struct crypt_data cd = {0};
+	assert_string_equal(crypt_r(pw1, h1, &cd), h1);
+
+	/* A new password from the command line: a new hash that matches it. */
+	cfg.root_password = xstrdup("s3cret");
+	char *h3 = sysconfig_root_hash(&cfg);
+	assert_string_not_equal(h3, h1);
+	assert_string_equal(crypt_r("s3cret", h3, &cd), h3);
+	char *stored = read_file(file, NULL);
+	assert_string_equal(stored, "s3cret\n");
+
+	struct strv env = {0};
+	assert_int_equal(sysconfig_env(&cfg, &env), 0);
+	assert_true(strv_contains(&env, "LFSBUILD_HOSTNAME=lfs"));
+	assert_true(strv_contains(&env, "LFSBUILD_LOCALES=C.UTF-8 en_US.UTF-8"));
+	strv_free(&env);
+
+	free(stored);
+	free(h1);
+	free(h2);
+	free(h3);
+	free(pw1);
+	free(pw2);
+	free(file);
+	remove_tree(tmpl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_password_and_hash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
