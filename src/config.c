@@ -322,3 +322,15 @@ void config_print_options(const struct command *cmd, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
+		void *field = (char *)cfg + opts[i].off;
+		if (opts[i].kind == K_STR)
+			free(*(char **)field);
+		else if (opts[i].kind == K_LIST)
+			strv_free((struct strv *)field);
+	}
+	memset(cfg, 0, sizeof *cfg);
+}

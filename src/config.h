@@ -63,5 +63,7 @@ void config_finish(struct config *cfg);
 /* Print the options that apply to `cmd` (NULL: the global ones) in --help form. */
 void config_print_options(const struct command *cmd, FILE *out);
 void config_init(struct config *cfg);
+/* Free what the configuration holds. */
+void config_free(struct config *cfg);
 /* The canonical paths under the work directory (malloc'd). */
 char *config_path(const struct config *cfg, const char *sub);

@@ -58,6 +58,7 @@ static void test_password_and_hash(void **state)
 	free(pw2);
 	free(file);
 	remove_tree(tmpl);
+	config_free(&cfg);
 }
 
 int main(void)
