@@ -5,7 +5,7 @@
 #   make bench      run the benchmark scripts (figures go to docs/BENCHMARKS.md)
 
 CC      ?= cc
-PKGS    := libcurl libarchive libcrypto
+PKGS    := libcurl libarchive libcrypto zlib
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wno-unused-parameter
@@ -13,7 +13,7 @@ ifneq ($(WERROR),0)
 WARN    += -Werror
 endif
 VERSION := $(shell cat VERSION)
-CPPFLAGS_ALL := $(WARN) -Isrc -DLFSBUILD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
+CPPFLAGS_ALL := $(WARN) -iquote src -DLFSBUILD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 LIBS    := $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 
 SRCS    := $(wildcard src/*.c)
@@ -42,7 +42,7 @@ build/san/lfsbuild: $(SANOBJS)
 
 build/san/tests/%: tests/unit/%.c $(filter-out build/san/main.o,$(SANOBJS)) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(SANFLAGS) -o $@ $< \
+	$(CC) $(CPPFLAGS_ALL) -iquote tests/unit $(SANFLAGS) -o $@ $< \
 	    $(filter-out build/san/main.o,$(SANOBJS)) $(LIBS) -lcmocka
 
 check: lfsbuild build/san/lfsbuild $(UNITBIN)
