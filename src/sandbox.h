@@ -22,11 +22,14 @@ struct sandbox_spec {
 	const char *hostname;      /* uts name in the chroot; NULL: "lfs" */
 	char *const *argv;         /* the command */
 	char *const *envp;         /* the complete environment */
-	const int *keep_fds;       /* fds the command inherits besides 0-2 (the jobserver), -1-terminated or NULL */
-	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child */
+	const int *keep_fds;       /* fds the command inherits besides 0-2 (the jobserver), -1-terminated or NULL; each >= 3 */
+	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child; -1: /dev/null */
 };
 
 struct sandbox_plan;
+
+/* "user", "host-root", "chroot". */
+const char *sandbox_mode_name(enum sandbox_mode mode);
 
 /* Build the operation list. Never fails for a valid spec. */
 struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec);
@@ -36,6 +39,8 @@ void sandbox_plan_print(const struct sandbox_plan *plan, FILE *out);
  * with a message in errbuf (the failing operation and path) when the set-up failed. A child that
  * fails during set-up exits 127 after writing its message where sandbox_spawn() reads it. When
  * lfsbuild dies, the child and everything it started die too (nothing stays mounted: the mounts
- * live in the child's mount namespace). */
+ * live in the child's mount namespace). The pid's status mirrors the command's (exit code or
+ * signal); kill(pid, SIGTERM) ends the whole step, gone by the time wait4 returns. Call it from
+ * the main thread (the parent-death signal follows the forking thread). docs/sandbox.md. */
 pid_t sandbox_spawn(const struct sandbox_plan *plan, char *errbuf, size_t errlen);
 void sandbox_plan_free(struct sandbox_plan *plan);
