@@ -1,16 +1,60 @@
 /* lfsbuild image: assemble the bootable qcow2 disk from the built root */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "image.h"
+#include "util.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("image");
+	if (argc > 0)
+		return cli_usage_error(&cmd_image, "unexpected operand '%s' (the tree is --root DIR, the image -o FILE)", argv[0]);
+	uint64_t size;
+	if (image_parse_size(cfg->size, &size) < 0)
+		return cli_usage_error(&cmd_image, "--size wants a size such as 50G, 2048M or 1T, not '%s'", cfg->size);
+	struct disk_ids ids;
+	if (image_disk_ids(cfg, &ids) < 0)
+		return EXIT_FAIL;
+	char *tmp = config_path(cfg, "tmp"), *logs = config_path(cfg, "logs");
+	char *log = path_join(logs, "image.log");
+	char *root = path_abs(cfg->image_root), *out = path_abs(cfg->output);
+	int rc = EXIT_FAIL;
+	if (mkdir_p(logs, 0755) < 0) {
+		errorf("cannot create %s:", logs);
+		goto done;
+	}
+	FILE *f = fopen(log, "we");
+	if (f) {
+		fprintf(f, "# lfsbuild image --root %s -o %s --size %s\n", root, out, cfg->size);
+		fclose(f);
+	}
+	setenv("MTOOLS_SKIP_CHECK", "1", 1);
+	struct image_opts o = {
+		.root = root, .output = out, .tmpdir = tmp, .logpath = log, .size = size, .compress = false, .ids = &ids,
+	};
+	if (image_build(&o) == 0) {
+		printf("Boot it: lfsbuild boot%s%s   (test it: lfsbuild test)\n", strcmp(out, cfg->output) ? " " : "",
+		       strcmp(out, cfg->output) ? out : "");
+		rc = EXIT_OK;
+	} else {
+		fprintf(stderr, "lfsbuild: image: nothing was written to %s; the tools' log is %s\n", out, log);
+	}
+done:
+	free(out);
+	free(root);
+	free(log);
+	free(logs);
+	free(tmp);
+	return rc;
 }
 
 const struct command cmd_image = {
 	"image", "assemble the bootable qcow2 disk from the built root", "",
-	"A GPT disk: partition 1 the EFI system partition (FAT32, 1 MiB to 301 MiB), partition 2 ext4 root over the rest; no loop device, no mount.",
+	"A GPT disk: partition 1 the EFI system partition (FAT32, 1 MiB to 301 MiB, filled from ROOT/boot/efi), "
+	"partition 2 ext4 root over the rest (ROOT with /boot/efi left empty as its mount point); no loop device, "
+	"no mount. The disk GUID and PARTUUIDs are kept in WORKDIR/state/disk.conf so that /etc/fstab and grub.cfg "
+	"agree with the disk. The tools' command lines and output go to WORKDIR/logs/image.log.",
 	run,
 };

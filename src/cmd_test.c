@@ -1,16 +1,343 @@
 /* lfsbuild test: boot the image headless, log in and run the checks */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "image.h"
+#include "qemu.h"
+#include "util.h"
+
+/* One check of the list (book/files/boot-test.checks; format in that file and docs/image.md). */
+struct check {
+	char *name, *run, *expect, *contains;
+	int timeout, line;
+};
+
+static void free_checks(struct check *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(c[i].name);
+		free(c[i].run);
+		free(c[i].expect);
+		free(c[i].contains);
+	}
+	free(c);
+}
+
+/* Parse the check list; NULL after printing file:line: reason. */
+static struct check *load_checks(const char *path, int *count)
+{
+	char *text = read_file(path, NULL);
+	if (!text) {
+		errorf("cannot read the check list %s:", path);
+		return NULL;
+	}
+	struct check *c = NULL;
+	int n = 0, lineno = 0, bad = 0;
+	for (char *p = text, *nl; p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		char *s = str_trim(p);
+		if (!*s || *s == '#')
+			continue;
+		size_t kl = strcspn(s, " \t");
+		char *val = str_trim(s + kl);
+		s[kl] = '\0';
+		if (!strcmp(s, "check")) {
+			c = xrealloc(c, sizeof *c * (size_t)(n + 1));
+			c[n++] = (struct check){.name = xstrdup(val), .timeout = 120, .line = lineno};
+			continue;
+		}
+		if (!n) {
+			fprintf(stderr, "%s:%d: '%s' before the first 'check NAME' line\n", path, lineno, s);
+			bad = 1;
+			continue;
+		}
+		struct check *k = &c[n - 1];
+		char **field = !strcmp(s, "run") ? &k->run : !strcmp(s, "expect") ? &k->expect
+		             : !strcmp(s, "contains") ? &k->contains : NULL;
+		if (field) {
+			if (*field) {
+				fprintf(stderr, "%s:%d: a second '%s' line in check '%s'\n", path, lineno, s, k->name);
+				bad = 1;
+			}
+			free(*field);
+			*field = xstrdup(val);
+		} else if (!strcmp(s, "timeout")) {
+			k->timeout = atoi(val);
+			if (k->timeout <= 0) {
+				fprintf(stderr, "%s:%d: timeout wants seconds, not '%s'\n", path, lineno, val);
+				bad = 1;
+			}
+		} else {
+			fprintf(stderr, "%s:%d: unknown key '%s' (check, run, expect, contains, timeout)\n", path, lineno, s);
+			bad = 1;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (!c[i].run) {
+			fprintf(stderr, "%s:%d: check '%s' has no 'run' line\n", path, c[i].line, c[i].name);
+			bad = 1;
+		}
+	free(text);
+	if (bad || !n) {
+		if (!n && !bad)
+			fprintf(stderr, "%s: no checks in it\n", path);
+		free_checks(c, n);
+		return NULL;
+	}
+	*count = n;
+	return c;
+}
+
+/* ${NAME} from vars ("NAME=value" strings); NULL and *missing set when one is unknown. */
+static char *expand(const char *s, const struct strv *vars, char **missing)
+{
+	struct buf b = {0};
+	buf_puts(&b, "");
+	for (const char *p = s; *p;) {
+		const char *q = strstr(p, "${");
+		const char *e = q ? strchr(q, '}') : NULL;
+		if (!q || !e) {
+			buf_puts(&b, p);
+			break;
+		}
+		buf_add(&b, p, (size_t)(q - p));
+		char *name = xstrndup(q + 2, (size_t)(e - q - 2));
+		const char *val = NULL;
+		for (size_t i = 0; i < vars->n; i++)
+			if (str_starts(vars->v[i], name) && vars->v[i][strlen(name)] == '=')
+				val = vars->v[i] + strlen(name) + 1;
+		if (!val) {
+			*missing = name;
+			buf_free(&b);
+			return NULL;
+		}
+		free(name);
+		buf_puts(&b, val);
+		p = e + 1;
+	}
+	return b.data;
+}
+
+static bool has_line(const char *out, const char *want)
+{
+	size_t n = strlen(want);
+	for (const char *p = out; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && !memcmp(p, want, n))
+			return true;
+	}
+	return false;
+}
+
+static void print_indented(const char *label, const char *text)
+{
+	printf("    %s", label);
+	for (const char *p = text; *p; p++) {
+		putchar(*p);
+		if (*p == '\n' && p[1])
+			printf("    %*s", (int)strlen(label), "");
+	}
+	putchar('\n');
+}
+
+/* Log in as root on the serial console; 0 or -1 after saying why. */
+static int login(struct qemu_session *s, const char *password, int timeout, const char *transcript)
+{
+	const char *const prompt[] = {"login:"};
+	int r = qemu_expect(s, prompt, 1, timeout);
+	if (r != 0) {
+		errorf("no login prompt on the serial console %s; see %s%s%s",
+		       r == -2 ? "before QEMU exited" : "in time (--timeout)", transcript,
+		       *qemu_stderr(s) ? "; QEMU said: " : "", qemu_stderr(s));
+		return -1;
+	}
+	printf("boot-test: login prompt after %.1f s\n", qemu_elapsed(s));
+	fflush(stdout);
+	qemu_send(s, "root\r");
+	const char *const pw[] = {"assword:"};
+	r = qemu_expect(s, pw, 1, password ? 60 : 20);
+	if (r == -2)
+		return errorf("QEMU exited during the login; see %s", transcript);
+	if (r == 0) {
+		char *line = xasprintf("%s\r", password ? password : "");
+		qemu_send(s, line);
+		free(line);
+	}
+	/* Until a shell answers: type a line that prints a marker (its echo does not match it). */
+	const char *const ready[] = {"__LFSREADY__", "incorrect"};
+	for (double end = now_mono() + 90; now_mono() < end;) {
+		qemu_send(s, "stty -echo 2>/dev/null; printf '__LFS%s__\\n' READY\r");
+		r = qemu_expect(s, ready, 2, 5);
+		if (r == 0)
+			return 0;
+		if (r == 1)
+			return errorf("root login refused on the serial console (%s); see %s",
+			              password ? "the password of WORKDIR/root-password" : "no password tried", transcript);
+		if (r == -2)
+			return errorf("QEMU exited during the login; see %s", transcript);
+	}
+	return errorf("no shell after logging in as root; see %s", transcript);
+}
 
 static int run(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("test");
+	if (argc > 1)
+		return cli_usage_error(&cmd_test, "one image at most, not %d", argc);
+	char *image = path_abs(argc ? argv[0] : cfg->output);
+	char *checks_path = cfg->checks ? path_abs(cfg->checks) : path_join(cfg->bookdir, "files/boot-test.checks");
+	char *logs = config_path(cfg, "logs"), *scratch = config_path(cfg, "tmp");
+	char *transcript = path_join(logs, "boot-test.log");
+	char *pwfile = config_path(cfg, "root-password");
+	char *idfile = config_path(cfg, "state/disk.conf");
+	char *password = NULL;
+	struct strv vars = {0};
+	struct check *checks = NULL;
+	int nchecks = 0, rc = EXIT_FAIL;
+	struct qemu_session *s = NULL;
+
+	if (!path_exists(image)) {
+		errorf("%s: no such image (make it with: lfsbuild image)", image);
+		goto out;
+	}
+	if (!(checks = load_checks(checks_path, &nchecks)))
+		goto out;
+	if (path_exists(idfile)) {
+		struct disk_ids ids;
+		if (image_disk_ids(cfg, &ids) < 0)
+			goto out;
+		strv_push(&vars, xasprintf("DISK_GUID=%s", ids.disk));
+		strv_push(&vars, xasprintf("ESP_PARTUUID=%s", ids.esp));
+		strv_push(&vars, xasprintf("ROOT_PARTUUID=%s", ids.root));
+		strv_push(&vars, xasprintf("ROOT_FS_UUID=%s", ids.root_fs));
+	}
+	password = read_file(pwfile, NULL);
+	if (password) {
+		password[strcspn(password, "\r\n")] = '\0';
+	} else {
+		printf("boot-test: no %s: trying root without a password\n", pwfile);
+	}
+	if (mkdir_p(logs, 0755) < 0) {
+		errorf("cannot create %s:", logs);
+		goto out;
+	}
+	printf("boot-test: booting %s headless (transcript: %s)\n", image, transcript);
+	fflush(stdout);
+	struct qemu_opts o = {
+		.image = image, .scratch = scratch, .memory = cfg->memory, .cpus = cfg->cpus, .headless = true,
+		.snapshot = true,
+	};
+	if (!(s = qemu_start(&o, transcript)))
+		goto out;
+	if (login(s, password, cfg->timeout, transcript) < 0)
+		goto out;
+	struct buf junk = {0};
+	int st;
+	/* Quiet the kernel on the console, no pagers, no colours. */
+	qemu_run(s, "dmesg -n 1 2>/dev/null; unset PROMPT_COMMAND; PS1='# ' PS2=''; "
+	         "export PAGER=cat SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 TERM=dumb LC_ALL=C", 30,
+	         &junk, &st);
+	buf_free(&junk);
+
+	int passed = 0;
+	for (int i = 0; i < nchecks; i++) {
+		struct check *k = &checks[i];
+		char *missing = NULL;
+		char *cmd = expand(k->run, &vars, &missing);
+		char *want = cmd && k->expect ? expand(k->expect, &vars, &missing) : NULL;
+		char *sub = cmd && k->contains && !missing ? expand(k->contains, &vars, &missing) : NULL;
+		struct buf out = {0};
+		buf_puts(&out, "");
+		int status = -1, r = 0;
+		double t = now_mono();
+		bool ok = false;
+		const char *why = NULL;
+		if (missing) {
+			why = "unknown variable";
+		} else {
+			qemu_note(s, "check: %s", k->name);
+			r = qemu_run(s, cmd, k->timeout, &out, &status);
+			if (r == -1)
+				why = "timed out";
+			else if (r == -2)
+				why = "QEMU exited";
+			else if (status != 0)
+				why = "non-zero exit status";
+			else if (want && !has_line(out.data, want))
+				why = "no line equal to the expected text";
+			else if (sub && !strstr(out.data, sub))
+				why = "the expected text is missing";
+			else
+				ok = true;
+		}
+		printf("%s %s (%.1f s)\n", ok ? "PASS" : "FAIL", k->name, now_mono() - t);
+		if (!ok) {
+			printf("    why: %s", why);
+			if (missing)
+				printf(" ${%s} (%s has no value for it)\n", missing, idfile);
+			else if (r == 0)
+				printf(", exit status %d\n", status);
+			else
+				printf(" after %d s\n", k->timeout);
+			print_indented("command: ", cmd ? cmd : k->run);
+			if (want)
+				print_indented("wanted a line: ", want);
+			if (sub)
+				print_indented("wanted: ", sub);
+			if (!missing)
+				print_indented("output: ", out.data);
+		}
+		fflush(stdout);
+		passed += ok;
+		free(missing);
+		free(cmd);
+		free(want);
+		free(sub);
+		buf_free(&out);
+		if (r == -2)
+			break;
+	}
+	qemu_note(s, "poweroff");
+	qemu_send(s, "poweroff\r");
+	double t = now_mono();
+	int qrc = qemu_finish(s, 180);
+	s = NULL;
+	bool off = qrc == 0;
+	printf("%s poweroff: QEMU %s (%.1f s)\n", off ? "PASS" : "FAIL",
+	       off ? "exited" : qrc < 0 ? "did not exit and was killed" : "exited with an error", now_mono() - t);
+	printf("boot-test: %d of %d checks passed%s; transcript %s\n", passed, nchecks, off ? "" : ", poweroff failed",
+	       transcript);
+	rc = passed == nchecks && off ? EXIT_OK : EXIT_FAIL;
+out:
+	if (s)
+		qemu_finish(s, 0);
+	free_checks(checks, nchecks);
+	strv_free(&vars);
+	free(password);
+	free(idfile);
+	free(pwfile);
+	free(transcript);
+	free(scratch);
+	free(logs);
+	free(checks_path);
+	free(image);
+	return rc;
 }
 
 const struct command cmd_test = {
 	"test", "boot the image headless, log in and run the checks", "[IMAGE]",
-	"The transcript goes to WORKDIR/logs/boot-test.log; exit 0 only when every check passed.",
+	"Boots IMAGE (default WORKDIR/lfs.qcow2; its writes go to a throw-away overlay) with the serial console on a "
+	"pipe, waits for the login prompt (--timeout, default 600 s), logs in as root with the password of "
+	"WORKDIR/root-password, runs the checks of --checks FILE (default BOOK/files/boot-test.checks) and prints a "
+	"PASS or FAIL line for each, then powers the guest off. The transcript goes to WORKDIR/logs/boot-test.log; "
+	"exit 0 only when every check passed.",
 	run,
 };

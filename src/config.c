@@ -68,6 +68,7 @@ static const struct optdef opts[] = {
 	{"memory", 0, K_STR, F(memory), "SIZE", NULL, "boot test all", "guest memory (default 2G)"},
 	{"cpus", 0, K_INT, F(cpus), "N", NULL, "boot test all", "guest CPUs (default 2)"},
 	{"timeout", 0, K_INT, F(timeout), "SECONDS", NULL, "test all", "give up waiting for the guest after this long (default 600)"},
+	{"checks", 0, K_STR, F(checks), "FILE", NULL, "test", "the check list to run in the guest (default BOOK/files/boot-test.checks)"},
 
 	{"all", 0, K_FLAG, F(all), NULL, NULL, "clean", "also remove the source cache and the image"},
 };

@@ -48,6 +48,7 @@ struct config {
 	char *memory;           /* --memory SIZE, default 2G */
 	int cpus;               /* --cpus N, default 2 */
 	int timeout;            /* --timeout SECONDS (test), default 600 */
+	char *checks;           /* --checks FILE (test), default BOOK/files/boot-test.checks */
 	/* clean */
 	bool all;               /* --all (clean: also the source cache and the image) */
 };

@@ -2,6 +2,7 @@
  * and the origins it may come from, each with its own file name and checksums. */
 #pragma once
 #include <stddef.h>
+#include "util.h"
 
 enum origin_kind { ORIGIN_UPSTREAM, ORIGIN_DEBIAN };
 
@@ -16,6 +17,8 @@ struct origin {
 	char *debian_pkg;   /* debian: source package and version, else NULL */
 	char *debian_version;
 	int line;           /* where it is written in the manifest */
+	char *extract_sha256; /* extract: the member's sha256 (lower-case hex), else NULL */
+	char *extract_file; /* extract: the member's name in the cache (its last path part), else NULL */
 };
 
 struct source {
@@ -34,6 +37,14 @@ struct manifest {
 
 /* Parse a manifest file. On error prints "FILE:LINE: reason" for each problem and returns -1. */
 int manifest_load(const char *path, struct manifest *m);
+/* Parse manifest text; `path` names it in messages. Each problem is appended to `errors` as a
+ * "PATH:LINE: reason\n" line. Returns 0, or -1 (and `m` empty) when there was any. */
+int manifest_parse(const char *path, const char *text, struct manifest *m, struct buf *errors);
 /* The source called `name`, or NULL. */
 const struct source *manifest_find(const struct manifest *m, const char *name);
 void manifest_free(struct manifest *m);
+/* The name, in the cache, of the file a recipe unpacks from origin `o`: the extracted member
+ * where there is one, else the origin's file. */
+const char *origin_unpack_file(const struct origin *o);
+/* "upstream" or "debian". */
+const char *origin_kind_name(enum origin_kind k);

@@ -1,0 +1,491 @@
+/* image: root tree -> ESP + ext4 + GPT in a sparse raw disk -> qcow2. */
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "gpt.h"
+#include "util.h"
+
+#define MIB (1024ull * 1024ull)
+#define MIN_ROOT_BYTES (64 * MIB)
+
+/* ---- the disk's identity ---- */
+
+static int ids_from_text(char *text, struct disk_ids *ids)
+{
+	memset(ids, 0, sizeof *ids);
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+		if (!eq || *line == '#')
+			continue;
+		*eq = '\0';
+		const char *v = eq + 1;
+		struct gpt_guid g;
+		char *dst = !strcmp(line, "DISK_GUID") ? ids->disk : !strcmp(line, "ESP_PARTUUID") ? ids->esp
+		          : !strcmp(line, "ROOT_PARTUUID") ? ids->root : !strcmp(line, "ROOT_FS_UUID") ? ids->root_fs : NULL;
+		if (!dst)
+			continue;
+		if (gpt_guid_parse(v, &g) < 0)
+			return -1;
+		gpt_guid_format(&g, dst);
+	}
+	return ids->disk[0] && ids->esp[0] && ids->root[0] && ids->root_fs[0] ? 0 : -1;
+}
+
+int image_disk_ids(const struct config *cfg, struct disk_ids *ids)
+{
+	char *dir = config_path(cfg, "state");
+	char *path = path_join(dir, "disk.conf");
+	int rc = -1;
+	char *text = read_file(path, NULL);
+	if (text) {
+		if (ids_from_text(text, ids) == 0)
+			rc = 0;
+		else
+			errorf("%s: not a valid disk identity (DISK_GUID, ESP_PARTUUID, ROOT_PARTUUID, ROOT_FS_UUID); "
+			       "fix it, or remove it to get new ids (then rebuild ch10/fstab and ch10/grub)", path);
+		goto out;
+	}
+	if (errno != ENOENT) {
+		errorf("cannot read %s:", path);
+		goto out;
+	}
+	struct gpt_guid g[4];
+	for (int i = 0; i < 4; i++)
+		if (gpt_guid_random(&g[i]) < 0) {
+			errorf("getrandom:");
+			goto out;
+		}
+	gpt_guid_format(&g[0], ids->disk);
+	gpt_guid_format(&g[1], ids->esp);
+	gpt_guid_format(&g[2], ids->root);
+	gpt_guid_format(&g[3], ids->root_fs);
+	char *body = xasprintf("# The identity of the lfsbuild disk image, made once: /etc/fstab and grub.cfg\n"
+	                       "# (ch10/fstab, ch10/grub) and `lfsbuild image` all read it.\n"
+	                       "DISK_GUID=%s\nESP_PARTUUID=%s\nROOT_PARTUUID=%s\nROOT_FS_UUID=%s\n",
+	                       ids->disk, ids->esp, ids->root, ids->root_fs);
+	if (mkdir_p(dir, 0755) < 0 || write_file_atomic(path, body, strlen(body), 0644) < 0)
+		errorf("cannot write %s:", path);
+	else
+		rc = 0;
+	free(body);
+out:
+	free(text);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+int image_parse_size(const char *text, uint64_t *bytes)
+{
+	char *end;
+	errno = 0;
+	if (!text || !*text || *text == '-')
+		return -1;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	else if (!shift && !strcmp(end, "B"))
+		end++;
+	if (*end || v == 0 || (shift && v > (~0ull >> shift)))
+		return -1;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+/* ---- sparse copy ---- */
+
+static int copy_range(int in, int out, off_t off, off_t len, uint64_t out_off)
+{
+	loff_t ip = off, op = (loff_t)(out_off + (uint64_t)off);
+	while (len > 0) {
+		ssize_t n = copy_file_range(in, &ip, out, &op, (size_t)(len > (1 << 30) ? (1 << 30) : len), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+			break; /* fall back to read/write for the rest */
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		len -= n;
+	}
+	static char chunk[1 << 20];
+	while (len > 0) {
+		ssize_t n = pread(in, chunk, (size_t)(len > (off_t)sizeof chunk ? (off_t)sizeof chunk : len), ip);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = pwrite(out, chunk + done, (size_t)(n - done), op + done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -1;
+			done += w;
+		}
+		ip += n;
+		op += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int64_t image_copy_sparse(int in, int out, uint64_t out_off)
+{
+	struct stat st;
+	if (fstat(in, &st) < 0)
+		return -1;
+	int64_t copied = 0;
+	off_t pos = 0;
+	while (pos < st.st_size) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* only a hole is left */
+			return -1;
+		}
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			return -1;
+		if (copy_range(in, out, data, hole - data, out_off) < 0)
+			return -1;
+		copied += hole - data;
+		pos = hole;
+	}
+	return copied;
+}
+
+/* ---- the build ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/* Run a tool; on failure say what failed with the end of its output and the log's path. */
+static int run(const struct image_opts *o, const char *what, char *const argv[])
+{
+	if (interrupted) {
+		errno = EINTR;
+		return errorf("%s: interrupted (signal %d)", what, (int)interrupted);
+	}
+	struct buf out = {0};
+	int rc = exec_tool(argv, &out, o->logpath);
+	if (rc != 0) {
+		char *cl = exec_cmdline(argv);
+		const char *tail = out.data ? out.data : "";
+		if (out.len > 1500)
+			tail = out.data + out.len - 1500;
+		if (rc < 0)
+			errorf("%s: cannot run %s: %s (install it: make deps)", what, argv[0], strerror(errno));
+		else
+			errorf("%s failed (exit status %d)\n  command: %s\n%s\n  full log: %s", what, rc, cl, tail,
+			       o->logpath);
+		free(cl);
+		buf_free(&out);
+		return -1;
+	}
+	buf_free(&out);
+	return 0;
+}
+
+static int make_sized_file(const char *path, uint64_t bytes)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errorf("cannot create %s:", path);
+	if (ftruncate(fd, (off_t)bytes) < 0) {
+		errorf("cannot size %s to %llu bytes:", path, (unsigned long long)bytes);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The ESP: FAT32 filled with ROOT/boot/efi by mtools. */
+static int make_esp(const struct image_opts *o, const char *esp, uint64_t bytes, const char *efidir)
+{
+	if (make_sized_file(esp, bytes) < 0)
+		return -1;
+	char *mkfs[] = {"mkfs.vfat", "-F", "32", "-n", "LFS-ESP", (char *)esp, NULL};
+	if (run(o, "mkfs.vfat (the EFI system partition)", mkfs) < 0)
+		return -1;
+	struct strv argv = {0};
+	strv_add(&argv, "mcopy");
+	strv_add(&argv, "-s");
+	strv_add(&argv, "-p");
+	strv_add(&argv, "-m");
+	strv_add(&argv, "-Q");
+	strv_add(&argv, "-i");
+	strv_add(&argv, esp);
+	struct strv names = {0};
+	if (is_dir(efidir)) {
+		/* Each top-level entry of /boot/efi, copied recursively into the root of the FAT. */
+		DIR *d = opendir(efidir);
+		if (!d) {
+			strv_free(&argv);
+			return errorf("cannot read %s:", efidir);
+		}
+		for (struct dirent *e; (e = readdir(d));) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			strv_push(&names, path_join(efidir, e->d_name));
+		}
+		closedir(d);
+	}
+	int rc = 0;
+	if (names.n) {
+		for (size_t i = 0; i < names.n; i++)
+			strv_add(&argv, names.v[i]);
+		strv_add(&argv, "::/");
+		rc = run(o, "mcopy (filling the EFI system partition)", argv.v);
+	}
+	strv_free(&names);
+	strv_free(&argv);
+	return rc;
+}
+
+/* What of ROOT/boot/efi to delete from the ext4 copy (deepest first): a debugfs script. */
+static struct buf *rm_script;
+static size_t rm_prefix;
+static int rm_bad;
+
+static int add_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	if (ftw->level == 0)
+		return 0;
+	const char *rel = path + rm_prefix;
+	if (strpbrk(rel, "\"\n\\")) {
+		rm_bad = 1;
+		errorf("%s: a name with a quote, backslash or newline cannot be left out of the ext4 root", path);
+		return 1;
+	}
+	buf_printf(rm_script, "%s \"/boot/efi%s\"\n", type == FTW_DP ? "rmdir" : "rm", rel);
+	return 0;
+}
+
+static int make_root(const struct image_opts *o, const char *img, uint64_t bytes, const char *tmp)
+{
+	if (make_sized_file(img, bytes) < 0)
+		return -1;
+	char *mkfs[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "lfs-root", "-U", (char *)o->ids->root_fs,
+	                "-d", (char *)o->root, (char *)img, NULL};
+	if (run(o, "mke2fs -d (the ext4 root from the tree)", mkfs) < 0)
+		return -1;
+	/* /boot/efi is the ESP's mount point: its content lives on the FAT, so leave it empty here. */
+	char *efidir = path_join(o->root, "boot/efi");
+	int rc = 0;
+	if (is_dir(efidir)) {
+		struct buf script = {0};
+		rm_script = &script;
+		rm_prefix = strlen(efidir);
+		rm_bad = 0;
+		if (nftw(efidir, add_rm, 32, FTW_DEPTH | FTW_PHYS) != 0 || rm_bad) {
+			if (!rm_bad)
+				errorf("cannot walk %s:", efidir);
+			rc = -1;
+		} else if (script.len) {
+			char *sp = path_join(tmp, "efi-rm.debugfs");
+			if (write_file_atomic(sp, script.data, script.len, 0600) < 0) {
+				rc = errorf("cannot write %s:", sp);
+			} else {
+				char *dbg[] = {"debugfs", "-w", "-f", sp, (char *)img, NULL};
+				rc = run(o, "debugfs (emptying /boot/efi in the ext4 root)", dbg);
+			}
+			free(sp);
+		}
+		buf_free(&script);
+	}
+	free(efidir);
+	return rc;
+}
+
+static int copy_into(const char *from, int disk, uint64_t off, const char *disk_path)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errorf("cannot open %s:", from);
+	int64_t n = image_copy_sparse(in, disk, off);
+	close(in);
+	if (n < 0)
+		return errorf("copying %s into %s at offset %llu:", from, disk_path, (unsigned long long)off);
+	return 0;
+}
+
+static double file_bytes_on_disk(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (double)st.st_blocks * 512.0 : 0;
+}
+
+int image_build(const struct image_opts *o)
+{
+	if (!is_dir(o->root))
+		return errorf("%s: no such directory (build the system first: lfsbuild build, or give --root DIR)", o->root);
+	char *efidir = path_join(o->root, "boot/efi");
+	char *bootx = path_join(o->root, "boot/efi/EFI/BOOT/BOOTX64.EFI");
+	if (!path_exists(bootx))
+		warnx("%s is missing: the disk will have no boot loader (step ch10/grub installs it)", bootx);
+	free(bootx);
+
+	struct gpt_guid disk, esp, root;
+	gpt_guid_parse(o->ids->disk, &disk);
+	gpt_guid_parse(o->ids->esp, &esp);
+	gpt_guid_parse(o->ids->root, &root);
+	struct gpt_layout l;
+	if (gpt_plan(o->size, MIN_ROOT_BYTES, &disk, &esp, &root, &l) < 0) {
+		free(efidir);
+		return errorf("a disk of %s is too small: it needs 301 MiB for the ESP and at least %s of root (--size)",
+		              fmt_bytes((double)o->size), fmt_bytes((double)MIN_ROOT_BYTES));
+	}
+	uint64_t esp_bytes = (l.part[0].last - l.part[0].first + 1) * GPT_SECTOR;
+	uint64_t root_bytes = (l.part[1].last - l.part[1].first + 1) * GPT_SECTOR;
+
+	if (mkdir_p(o->tmpdir, 0755) < 0) {
+		free(efidir);
+		return errorf("cannot create %s:", o->tmpdir);
+	}
+	char *tmpl = path_join(o->tmpdir, "image.XXXXXX");
+	if (!mkdtemp(tmpl)) {
+		errorf("cannot create a directory in %s:", o->tmpdir);
+		free(tmpl);
+		free(efidir);
+		return -1;
+	}
+	char *esp_img = path_join(tmpl, "esp.fat"), *root_img = path_join(tmpl, "root.ext4");
+	char *raw = path_join(tmpl, "disk.raw");
+	char *part = xasprintf("%s.part", o->output);
+	struct sigaction sa = {0}, old_int, old_term;
+	sa.sa_handler = on_signal;
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	int rc = -1, fd = -1;
+	double t0 = now_mono();
+
+	printf("image: ESP (FAT32, %s) from %s\n", fmt_bytes((double)esp_bytes), efidir);
+	fflush(stdout);
+	if (make_esp(o, esp_img, esp_bytes, efidir) < 0)
+		goto out;
+	char *fsck_vfat[] = {"fsck.vfat", "-n", esp_img, NULL};
+	if (run(o, "fsck.vfat -n (checking the ESP)", fsck_vfat) < 0)
+		goto out;
+
+	printf("image: root (ext4, %s) from %s\n", fmt_bytes((double)root_bytes), o->root);
+	fflush(stdout);
+	if (make_root(o, root_img, root_bytes, tmpl) < 0)
+		goto out;
+
+	printf("image: GPT disk of %s: ESP PARTUUID=%s, root PARTUUID=%s\n", fmt_bytes((double)o->size), o->ids->esp,
+	       o->ids->root);
+	fflush(stdout);
+	if (make_sized_file(raw, l.sectors * GPT_SECTOR) < 0)
+		goto out;
+	fd = open(raw, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		errorf("cannot open %s:", raw);
+		goto out;
+	}
+	if (gpt_write(fd, &l) < 0) {
+		errorf("writing the partition table into %s:", raw);
+		goto out;
+	}
+	if (copy_into(esp_img, fd, l.part[0].first * GPT_SECTOR, raw) < 0 ||
+	    copy_into(root_img, fd, l.part[1].first * GPT_SECTOR, raw) < 0)
+		goto out;
+	if (fsync(fd) < 0) {
+		errorf("fsync %s:", raw);
+		goto out;
+	}
+	const char *why = NULL;
+	struct gpt_layout back;
+	if (gpt_read(fd, l.sectors * GPT_SECTOR, &back, &why) < 0 || back.nparts != 2) {
+		errorf("%s: the partition table does not read back: %s", raw, why ? why : "wrong partition count");
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	unlink(esp_img);
+	unlink(root_img);
+
+	/* Check the file systems where they now are, in the disk. */
+	char *e2 = xasprintf("%s?offset=%llu", raw, (unsigned long long)(l.part[1].first * GPT_SECTOR));
+	char *fsck_ext4[] = {"e2fsck", "-fn", e2, NULL};
+	int frc = run(o, "e2fsck -fn (checking the root partition in the disk)", fsck_ext4);
+	free(e2);
+	if (frc < 0)
+		goto out;
+	char *mt = xasprintf("%s@@%llu", raw, (unsigned long long)(l.part[0].first * GPT_SECTOR));
+	char *mdir[] = {"mdir", "-i", mt, "::/", NULL};
+	frc = run(o, "mdir (reading the ESP back from the disk)", mdir);
+	free(mt);
+	if (frc < 0)
+		goto out;
+
+	printf("image: qcow2 %s\n", o->output);
+	fflush(stdout);
+	unlink(part);
+	char *conv[] = {"qemu-img", "convert", "-O", "qcow2", o->compress ? "-c" : "-q", "-f", "raw", raw, part, NULL};
+	if (run(o, "qemu-img convert", conv) < 0)
+		goto out;
+	char *check[] = {"qemu-img", "check", part, NULL};
+	if (run(o, "qemu-img check", check) < 0)
+		goto out;
+	if (interrupted) {
+		errorf("interrupted (signal %d)", (int)interrupted);
+		goto out;
+	}
+	if (rename(part, o->output) < 0) {
+		errorf("cannot rename %s to %s:", part, o->output);
+		goto out;
+	}
+	printf("image: done in %s: %s, virtual %s, %s on disk\n", fmt_duration(now_mono() - t0), o->output,
+	       fmt_bytes((double)o->size), fmt_bytes(file_bytes_on_disk(o->output)));
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(part);
+	remove_tree(tmpl);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(part);
+	free(raw);
+	free(root_img);
+	free(esp_img);
+	free(tmpl);
+	free(efidir);
+	return rc;
+}
