@@ -1,16 +1,80 @@
 /* lfsbuild clean: remove build directories and logs (--all: everything but the config) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include "commands.h"
+
+/* Is `path` strictly inside `dir`? Both absolute. */
+static bool inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && path[n] == '/' && path[n + 1] && !strstr(path + n, "/..");
+}
+
+static int rm(const struct config *cfg, const char *path)
+{
+	if (!inside(path, cfg->workdir)) {
+		warnx("%s is not inside the work directory %s: left alone", path, cfg->workdir);
+		return 0;
+	}
+	if (!path_exists(path))
+		return 0;
+	if (remove_tree(path) < 0)
+		return errorf("cannot remove %s:", path);
+	if (!cfg->quiet)
+		printf("removed %s\n", path);
+	return 0;
+}
 
 static int run(struct config *cfg, int argc, char **argv)
 {
-	(void)cfg;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("clean");
+	if (argc > 0)
+		return cli_usage_error(&cmd_clean, "unexpected operand '%s'", argv[0]);
+	if (!is_dir(cfg->workdir)) {
+		if (!cfg->quiet)
+			printf("nothing to clean: %s does not exist\n", cfg->workdir);
+		return EXIT_OK;
+	}
+	char *lockpath = config_path(cfg, "state/lock");
+	int lock = open(lockpath, O_RDONLY | O_CLOEXEC);
+	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		errorf("a build is running in %s; stop it before cleaning", cfg->workdir);
+		close(lock);
+		free(lockpath);
+		return EXIT_FAIL;
+	}
+	free(lockpath);
+	int bad = 0;
+	const char *subs[] = {"build", "logs"};
+	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
+		char *p = config_path(cfg, subs[i]);
+		bad |= rm(cfg, p) < 0;
+		free(p);
+	}
+	if (cfg->all) {
+		const char *more[] = {"root", "state", "snapshots"};
+		for (size_t i = 0; i < ARRAY_LEN(more); i++) {
+			char *p = config_path(cfg, more[i]);
+			bad |= rm(cfg, p) < 0;
+			free(p);
+		}
+		bad |= rm(cfg, cfg->output) < 0;
+		bad |= rm(cfg, cfg->sources) < 0;
+	}
+	if (lock >= 0)
+		close(lock);
+	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
 const struct command cmd_clean = {
 	"clean", "remove build directories and logs (--all: everything but the config)", "",
+	"Removes WORKDIR/build and WORKDIR/logs. With --all also the root ($LFS), the state (stamps),\n"
+	"the snapshots, the image and the source cache when they are inside the work directory.\n"
 	"Never touches anything outside the work directory.",
 	run,
 };

@@ -1,0 +1,17 @@
+/* progress_tty: the build's progress on a terminal. The log lines (start, done, FAIL, skip,
+ * notes) scroll as plain lines do, and a status area of a few lines stays at the bottom: steps
+ * done/total, failures, elapsed time and ETA, and each running step with its elapsed time. The
+ * area is redrawn in place (one write per frame), cut to the terminal's width, and erased when
+ * no step runs and at exit. */
+#pragma once
+#include <stdio.h>
+#include "config.h"
+#include "progress.h"
+
+/* The TTY display on `out` (a terminal). Reads WORKDIR/state/run.json (cfg->workdir) once the
+ * build has written it, for the steps' stages and book SBU; colours unless cfg->no_color. */
+void progress_tty_init(struct progress *p, FILE *out, const struct config *cfg);
+/* The TTY display when `out` is a terminal (TERM not "dumb", not -q), else plain lines. */
+void progress_auto_init(struct progress *p, FILE *out, const struct config *cfg);
+/* Erase the status area and free the display's state (plain: nothing). Also done at exit. */
+void progress_end(struct progress *p);

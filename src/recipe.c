@@ -1,0 +1,631 @@
+/* recipe: parse book/stages, book/toc and the recipes into a recipe set. */
+#include "recipe.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+
+static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_printf(errors, "%s:%d: %s\n", file, line, msg);
+	free(msg);
+}
+
+const char *step_mode_name(enum step_mode m)
+{
+	switch (m) {
+	case MODE_USER: return "user";
+	case MODE_HOST_ROOT: return "host-root";
+	case MODE_CHROOT: return "chroot";
+	}
+	return "?";
+}
+
+static int parse_mode(const char *s, enum step_mode *m)
+{
+	if (!strcmp(s, "user"))
+		*m = MODE_USER;
+	else if (!strcmp(s, "host-root"))
+		*m = MODE_HOST_ROOT;
+	else if (!strcmp(s, "chroot"))
+		*m = MODE_CHROOT;
+	else
+		return -1;
+	return 0;
+}
+
+char *step_flat_id(const char *id)
+{
+	char *s = xstrdup(id);
+	for (char *p = s; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	return s;
+}
+
+/* A step id is chN/NAME with NAME of [A-Za-z0-9+._-], not starting with '.'. */
+static bool valid_id(const char *id)
+{
+	if (!str_starts(id, "ch") || !isdigit((unsigned char)id[2]))
+		return false;
+	const char *p = id + 2;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p++ != '/' || !*p || *p == '.')
+		return false;
+	for (; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("+._-", *p))
+			return false;
+	return true;
+}
+
+/* Iterate over the lines of a text: returns the next line (NUL-terminated in place) or NULL. */
+static char *next_line(char **cursor)
+{
+	char *s = *cursor;
+	if (!s || !*s)
+		return NULL;
+	char *nl = strchr(s, '\n');
+	if (nl) {
+		*nl = '\0';
+		*cursor = nl + 1;
+	} else {
+		*cursor = s + strlen(s);
+	}
+	return s;
+}
+
+/* ---- stages ---- */
+
+static void stage_free(struct stage *s)
+{
+	free(s->name);
+	strv_free(&s->env);
+	free(s->prelude);
+	free(s->canon);
+}
+
+static int load_stages(const char *path, struct recipe_set *set, struct buf *errors)
+{
+	char *text = read_file(path, NULL);
+	if (!text) {
+		buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t before = errors->len;
+	char *cur = text, *line;
+	int lineno = 0;
+	struct stage *st = NULL;
+	while ((line = next_line(&cur))) {
+		lineno++;
+		char *s = str_trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *rest = s;
+		while (*rest && *rest != ' ' && *rest != '\t')
+			rest++;
+		if (*rest)
+			*rest++ = '\0';
+		rest = str_trim(rest);
+		if (!strcmp(s, "stage")) {
+			if (!*rest || strpbrk(rest, " \t")) {
+				err(errors, path, lineno, "stage wants one name");
+				continue;
+			}
+			for (size_t i = 0; i < set->nstages; i++)
+				if (!strcmp(set->stages[i].name, rest))
+					err(errors, path, lineno, "stage '%s' is defined twice (first on line %d)", rest,
+					    set->stages[i].line);
+			set->stages = xrealloc(set->stages, (set->nstages + 1) * sizeof *set->stages);
+			st = &set->stages[set->nstages++];
+			memset(st, 0, sizeof *st);
+			st->name = xstrdup(rest);
+			st->line = lineno;
+			st->chapter = -1;
+			st->mode = (enum step_mode)-1;
+			st->prelude = xstrdup("");
+			continue;
+		}
+		if (!st) {
+			err(errors, path, lineno, "'%s' before the first 'stage' line", s);
+			continue;
+		}
+		if (!strcmp(s, "chapter")) {
+			char *end;
+			long n = strtol(rest, &end, 10);
+			if (!*rest || *end || n < 1 || n > 99)
+				err(errors, path, lineno, "chapter wants a number, not '%s'", rest);
+			else
+				st->chapter = (int)n;
+		} else if (!strcmp(s, "mode")) {
+			if (parse_mode(rest, &st->mode) < 0)
+				err(errors, path, lineno, "unknown mode '%s' (user, host-root or chroot)", rest);
+		} else if (!strcmp(s, "env")) {
+			char *eq = strchr(rest, '=');
+			if (!eq || eq == rest)
+				err(errors, path, lineno, "env wants NAME=VALUE, not '%s'", rest);
+			else
+				strv_add(&st->env, rest);
+		} else if (!strcmp(s, "prelude")) {
+			char *p = *st->prelude ? xasprintf("%s\n%s", st->prelude, rest) : xstrdup(rest);
+			free(st->prelude);
+			st->prelude = p;
+		} else {
+			err(errors, path, lineno, "unknown key '%s' (stage, chapter, mode, env, prelude)", s);
+		}
+	}
+	for (size_t i = 0; i < set->nstages; i++) {
+		struct stage *g = &set->stages[i];
+		if (g->chapter < 0)
+			err(errors, path, g->line, "stage '%s' has no 'chapter' line", g->name);
+		if ((int)g->mode < 0) {
+			err(errors, path, g->line, "stage '%s' has no 'mode' line", g->name);
+			g->mode = MODE_USER;
+		}
+		struct buf c = {0};
+		buf_printf(&c, "stage %s\nchapter %d\nmode %s\n", g->name, g->chapter, step_mode_name(g->mode));
+		for (size_t k = 0; k < g->env.n; k++)
+			buf_printf(&c, "env %s\n", g->env.v[k]);
+		buf_printf(&c, "prelude %s\n", g->prelude);
+		g->canon = c.data ? c.data : xstrdup("");
+	}
+	if (set->nstages == 0 && errors->len == before)
+		err(errors, path, lineno ? lineno : 1, "no stage defined");
+	free(text);
+	return errors->len == before ? 0 : -1;
+}
+
+int recipe_set_stage(const struct recipe_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->nstages; i++)
+		if (!strcmp(set->stages[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ---- one recipe ---- */
+
+void recipe_free(struct recipe *r)
+{
+	free(r->id);
+	free(r->file);
+	free(r->title);
+	strv_free(&r->sources);
+	for (size_t i = 0; i < r->nafter; i++)
+		free(r->after[i].id);
+	free(r->after);
+	strv_free(&r->files);
+	free(r->build);
+	free(r->test);
+	free(r->install);
+	free(r->text);
+	memset(r, 0, sizeof *r);
+}
+
+static int parse_words(char *rest, struct strv *out)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *w = strtok_r(rest, " \t", &save); w; w = strtok_r(NULL, " \t", &save), n++)
+		strv_add(out, w);
+	return n;
+}
+
+int recipe_parse(const struct recipe_set *set, const char *file, const char *id, const char *text,
+                 struct recipe *r, struct buf *errors)
+{
+	size_t before = errors->len;
+	memset(r, 0, sizeof *r);
+	r->id = xstrdup(id);
+	r->file = xstrdup(file);
+	r->text = xstrdup(text);
+	r->sbu = -1;
+	int stage = -1, mode_line = 0, excl_line = 0;
+	bool has_mode = false;
+	char *copy = xstrdup(text), *cur = copy, *line;
+	int lineno = 0;
+	char **section = NULL;         /* the body being collected */
+	struct buf body = {0};
+	bool seen_section = false;
+	int title_line = 0, stage_line = 0, sbu_line = 0;
+
+	while ((line = next_line(&cur))) {
+		lineno++;
+		if (line[0] == '%' && isalpha((unsigned char)line[1])) {
+			char *name = str_trim(line + 1);
+			char **target = !strcmp(name, "build") ? &r->build
+			              : !strcmp(name, "test") ? &r->test
+			              : !strcmp(name, "install") ? &r->install : NULL;
+			if (section) {
+				*section = body.data ? body.data : xstrdup("");
+				body = (struct buf){0};
+			}
+			section = NULL;
+			seen_section = true;
+			if (!target) {
+				err(errors, file, lineno, "unknown section '%%%s' (%%build, %%test, %%install)", name);
+				continue;
+			}
+			if (*target) {
+				err(errors, file, lineno, "section '%%%s' appears twice", name);
+				continue;
+			}
+			section = target;
+			*(target == &r->build ? &r->build_line : target == &r->test ? &r->test_line : &r->install_line) = lineno;
+			buf_puts(&body, ""); /* an empty section is "" */
+			continue;
+		}
+		if (section) {
+			buf_puts(&body, line);
+			buf_puts(&body, "\n");
+			continue;
+		}
+		if (seen_section)
+			continue; /* the body of an unknown section (reported above) */
+		char *s = str_trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *rest = s;
+		while (*rest && *rest != ' ' && *rest != '\t')
+			rest++;
+		if (*rest)
+			*rest++ = '\0';
+		rest = str_trim(rest);
+		const char *key = s;
+		if (!*rest) {
+			err(errors, file, lineno, "'%s' wants a value", key);
+			continue;
+		}
+		if (!strcmp(key, "title")) {
+			if (r->title)
+				err(errors, file, lineno, "title is given twice (first on line %d)", title_line);
+			else
+				r->title = xstrdup(rest), title_line = lineno;
+		} else if (!strcmp(key, "stage")) {
+			if (stage_line) {
+				err(errors, file, lineno, "stage is given twice (first on line %d)", stage_line);
+				continue;
+			}
+			stage_line = lineno;
+			stage = recipe_set_stage(set, rest);
+			if (stage < 0) {
+				struct buf names = {0};
+				for (size_t i = 0; i < set->nstages; i++)
+					buf_printf(&names, "%s%s", i ? " " : "", set->stages[i].name);
+				err(errors, file, lineno, "unknown stage '%s' (book/stages has: %s)", rest,
+				    names.data ? names.data : "none");
+				buf_free(&names);
+			}
+		} else if (!strcmp(key, "sources")) {
+			if (r->sources_line)
+				err(errors, file, lineno, "sources is given twice (first on line %d): list them on one line",
+				    r->sources_line);
+			else
+				parse_words(rest, &r->sources), r->sources_line = lineno;
+		} else if (!strcmp(key, "after")) {
+			struct strv w = {0};
+			parse_words(rest, &w);
+			for (size_t i = 0; i < w.n; i++) {
+				if (!valid_id(w.v[i])) {
+					err(errors, file, lineno, "after: '%s' is not a step id (chN/PAGE)", w.v[i]);
+					continue;
+				}
+				if (!strcmp(w.v[i], id)) {
+					err(errors, file, lineno, "after: a step cannot come after itself");
+					continue;
+				}
+				bool dup = false;
+				for (size_t k = 0; k < r->nafter; k++)
+					if (!strcmp(r->after[k].id, w.v[i]))
+						dup = true;
+				if (dup) {
+					err(errors, file, lineno, "after: '%s' is named twice", w.v[i]);
+					continue;
+				}
+				r->after = xrealloc(r->after, (r->nafter + 1) * sizeof *r->after);
+				r->after[r->nafter++] = (struct dep_ref){xstrdup(w.v[i]), lineno};
+			}
+			strv_free(&w);
+		} else if (!strcmp(key, "sbu")) {
+			char *end;
+			errno = 0;
+			double v = strtod(rest, &end);
+			if (sbu_line)
+				err(errors, file, lineno, "sbu is given twice (first on line %d)", sbu_line);
+			else if (errno || *end || !(v > 0) || v > 10000)
+				err(errors, file, lineno, "sbu wants a positive number, not '%s'", rest);
+			else
+				r->sbu = v, sbu_line = lineno;
+		} else if (!strcmp(key, "exclusive")) {
+			if (excl_line)
+				err(errors, file, lineno, "exclusive is given twice (first on line %d)", excl_line);
+			else if (strcmp(rest, "yes") && strcmp(rest, "no"))
+				err(errors, file, lineno, "exclusive wants yes or no, not '%s'", rest);
+			else
+				r->exclusive = !strcmp(rest, "yes"), excl_line = lineno;
+		} else if (!strcmp(key, "mode")) {
+			if (mode_line)
+				err(errors, file, lineno, "mode is given twice (first on line %d)", mode_line);
+			else if (parse_mode(rest, &r->mode) < 0)
+				err(errors, file, lineno, "unknown mode '%s' (user, host-root or chroot)", rest);
+			else
+				has_mode = true, mode_line = lineno;
+		} else if (!strcmp(key, "files")) {
+			if (r->files_line) {
+				err(errors, file, lineno, "files is given twice (first on line %d)", r->files_line);
+				continue;
+			}
+			r->files_line = lineno;
+			parse_words(rest, &r->files);
+			for (size_t i = 0; i < r->files.n; i++) {
+				const char *f = r->files.v[i];
+				char *rel = xasprintf("files/%s", f);
+				char *p = path_join(set->dir ? set->dir : ".", rel);
+				if (strstr(f, "..") || f[0] == '/')
+					err(errors, file, lineno, "files: '%s' must be a name under book/files/", f);
+				else if (set->dir && !path_exists(p))
+					err(errors, file, lineno, "files: %s does not exist", p);
+				free(p);
+				free(rel);
+			}
+		} else {
+			err(errors, file, lineno,
+			    "unknown key '%s' (title, stage, sources, after, sbu, exclusive, mode, files)", key);
+		}
+	}
+	if (section)
+		*section = body.data ? body.data : xstrdup("");
+	else
+		buf_free(&body);
+	free(copy);
+
+	int last = lineno ? lineno : 1;
+	if (!r->title)
+		err(errors, file, last, "no 'title' line");
+	if (!stage_line)
+		err(errors, file, last, "no 'stage' line");
+	if (!r->build)
+		err(errors, file, last, "no %%build section");
+	r->stage = stage < 0 ? 0 : (size_t)stage;
+	if (!has_mode)
+		r->mode = stage >= 0 ? set->stages[stage].mode : MODE_USER;
+	if (r->sbu < 0)
+		r->sbu = 0.1;
+	return errors->len == before ? 0 : -1;
+}
+
+/* ---- the set ---- */
+
+int recipe_set_find(const struct recipe_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->nsteps; i++)
+		if (!strcmp(set->steps[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+struct tocline {
+	char *id;
+	int line;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.recipe under DIR/ch*: its step id must be in the toc. */
+static void check_untracked(const char *dir, struct tocline *toc, size_t ntoc, struct buf *errors)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct strv chapters = {0};
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (str_starts(e->d_name, "ch") && isdigit((unsigned char)e->d_name[2]))
+			strv_add(&chapters, e->d_name);
+	closedir(d);
+	if (chapters.n)
+		qsort(chapters.v, chapters.n, sizeof *chapters.v, cmp_str);
+	for (size_t c = 0; c < chapters.n; c++) {
+		char *cdir = path_join(dir, chapters.v[c]);
+		DIR *cd = opendir(cdir);
+		if (!cd) {
+			free(cdir);
+			continue;
+		}
+		struct strv files = {0};
+		while ((e = readdir(cd)))
+			if (str_ends(e->d_name, ".recipe"))
+				strv_add(&files, e->d_name);
+		closedir(cd);
+		if (files.n)
+			qsort(files.v, files.n, sizeof *files.v, cmp_str);
+		for (size_t i = 0; i < files.n; i++) {
+			char *id = xasprintf("%s/%.*s", chapters.v[c], (int)(strlen(files.v[i]) - 7), files.v[i]);
+			bool found = false;
+			for (size_t k = 0; k < ntoc && !found; k++)
+				found = !strcmp(toc[k].id, id);
+			if (!found) {
+				char *p = path_join(cdir, files.v[i]);
+				err(errors, p, 1, "step %s is not listed in %s/toc: add it at the book's position", id, dir);
+				free(p);
+			}
+			free(id);
+		}
+		strv_free(&files);
+		free(cdir);
+	}
+	strv_free(&chapters);
+}
+
+int recipe_set_load(const char *dir, struct recipe_set *set)
+{
+	memset(set, 0, sizeof *set);
+	set->dir = path_abs(dir);
+	struct buf errors = {0};
+	char *stages_path = path_join(set->dir, "stages");
+	char *toc_path = path_join(set->dir, "toc");
+	struct tocline *toc = NULL;
+	size_t ntoc = 0;
+
+	if (load_stages(stages_path, set, &errors) < 0)
+		goto out;
+
+	char *text = read_file(toc_path, NULL);
+	if (!text) {
+		buf_printf(&errors, "%s: cannot read: %s\n", toc_path, strerror(errno));
+		goto out;
+	}
+	char *cur = text, *line;
+	int lineno = 0;
+	while ((line = next_line(&cur))) {
+		lineno++;
+		char *s = str_trim(line);
+		if (!*s || *s == '#')
+			continue;
+		if (!valid_id(s)) {
+			err(&errors, toc_path, lineno, "'%s' is not a step id (chN/PAGE)", s);
+			continue;
+		}
+		bool dup = false;
+		for (size_t k = 0; k < ntoc; k++)
+			if (!strcmp(toc[k].id, s)) {
+				err(&errors, toc_path, lineno, "%s is listed twice (first on line %d)", s, toc[k].line);
+				dup = true;
+			}
+		if (dup)
+			continue;
+		toc = xrealloc(toc, (ntoc + 1) * sizeof *toc);
+		toc[ntoc++] = (struct tocline){xstrdup(s), lineno};
+	}
+	free(text);
+
+	for (size_t i = 0; i < ntoc; i++) {
+		char *rel = xasprintf("%s.recipe", toc[i].id);
+		char *path = path_join(set->dir, rel);
+		free(rel);
+		char *body = read_file(path, NULL);
+		if (!body) {
+			if (errno != ENOENT)
+				buf_printf(&errors, "%s: cannot read: %s\n", path, strerror(errno));
+			strv_add(&set->missing, toc[i].id);
+			free(path);
+			continue;
+		}
+		struct recipe r;
+		recipe_parse(set, path, toc[i].id, body, &r, &errors);
+		r.toc_line = toc[i].line;
+		set->steps = xrealloc(set->steps, (set->nsteps + 1) * sizeof *set->steps);
+		set->steps[set->nsteps++] = r;
+		free(body);
+		free(path);
+	}
+	check_untracked(set->dir, toc, ntoc, &errors);
+
+	/* `after` names a step of the toc; the toc keeps the stages in order. */
+	size_t maxstage = 0;
+	const char *maxid = NULL;
+	for (size_t i = 0; i < set->nsteps; i++) {
+		struct recipe *r = &set->steps[i];
+		for (size_t k = 0; k < r->nafter; k++) {
+			bool found = false;
+			for (size_t t = 0; t < ntoc && !found; t++)
+				found = !strcmp(toc[t].id, r->after[k].id);
+			if (!found)
+				err(&errors, r->file, r->after[k].line, "after: unknown step '%s' (not in %s)",
+				    r->after[k].id, toc_path);
+		}
+		if (r->stage < maxstage)
+			err(&errors, toc_path, r->toc_line, "%s (stage %s) is listed after %s of the later stage %s",
+			    r->id, set->stages[r->stage].name, maxid, set->stages[maxstage].name);
+		else
+			maxstage = r->stage, maxid = r->id;
+	}
+out:
+	for (size_t i = 0; i < ntoc; i++)
+		free(toc[i].id);
+	free(toc);
+	free(stages_path);
+	free(toc_path);
+	if (errors.len) {
+		fputs(errors.data, stderr);
+		buf_free(&errors);
+		return -1;
+	}
+	return 0;
+}
+
+int recipe_set_check_sources(const struct recipe_set *set, const struct manifest *m)
+{
+	int bad = 0;
+	for (size_t i = 0; i < set->nsteps; i++) {
+		const struct recipe *r = &set->steps[i];
+		for (size_t k = 0; k < r->sources.n; k++)
+			if (!manifest_find(m, r->sources.v[k])) {
+				fprintf(stderr, "%s:%d: unknown source '%s' (not in %s)\n", r->file, r->sources_line,
+				        r->sources.v[k], m->path ? m->path : "book/sources");
+				bad = 1;
+			}
+	}
+	return bad ? -1 : 0;
+}
+
+void recipe_set_free(struct recipe_set *set)
+{
+	for (size_t i = 0; i < set->nstages; i++)
+		stage_free(&set->stages[i]);
+	free(set->stages);
+	for (size_t i = 0; i < set->nsteps; i++)
+		recipe_free(&set->steps[i]);
+	free(set->steps);
+	strv_free(&set->missing);
+	free(set->dir);
+	memset(set, 0, sizeof *set);
+}
+
+int recipe_set_open(const char *dir, struct recipe_set *set, struct manifest *m)
+{
+	memset(m, 0, sizeof *m);
+	if (recipe_set_load(dir, set) < 0) {
+		fprintf(stderr, "lfsbuild: the recipe set %s has errors (above); nothing was run\n", dir);
+		recipe_set_free(set);
+		return -1;
+	}
+	char *mpath = path_join(set->dir, "sources");
+	if (path_exists(mpath)) {
+		if (manifest_load(mpath, m) < 0 || recipe_set_check_sources(set, m) < 0) {
+			fprintf(stderr, "lfsbuild: fix %s or the recipes (above); nothing was run\n", mpath);
+			manifest_free(m);
+			memset(m, 0, sizeof *m);
+			recipe_set_free(set);
+			free(mpath);
+			return -1;
+		}
+	} else {
+		bool any = false;
+		for (size_t i = 0; i < set->nsteps && !any; i++)
+			any = set->steps[i].sources.n > 0;
+		if (any)
+			warnx("%s: no such file, but recipes name sources (they cannot be built yet)", mpath);
+	}
+	free(mpath);
+	if (set->missing.n)
+		warnx("%zu step%s of %s/toc %s no recipe yet (the first: %s); the graph leaves %s out",
+		      set->missing.n, set->missing.n == 1 ? "" : "s", set->dir, set->missing.n == 1 ? "has" : "have",
+		      set->missing.v[0], set->missing.n == 1 ? "it" : "them");
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* recipe: the recipe set of book/ (docs/recipes.md): the stages, the toc and one recipe per
+ * step, parsed into plain data. Every parse error is reported as "FILE:LINE: reason". */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include "util.h"
+
+struct manifest;
+
+enum step_mode { MODE_USER, MODE_HOST_ROOT, MODE_CHROOT };
+
+struct stage {
+	char *name;
+	int chapter;
+	enum step_mode mode;
+	struct strv env;        /* NAME=VALUE, $LFS not yet expanded */
+	char *prelude;          /* shell run before each step's script ("" if none) */
+	char *canon;            /* the definition as canonical text (hashed into the steps' stamps) */
+	int line;
+};
+
+struct dep_ref {
+	char *id;
+	int line;               /* the `after` line that names it */
+};
+
+struct recipe {
+	char *id;               /* "ch5/binutils-pass1" */
+	char *file;             /* the recipe's path, for messages */
+	char *title;
+	size_t stage;           /* index into recipe_set.stages */
+	enum step_mode mode;    /* the stage's, or the recipe's `mode` */
+	double sbu;             /* the book's estimate; 0.1 when not given */
+	bool exclusive;
+	struct strv sources;    /* names in book/sources; the first is the package */
+	int sources_line;
+	struct dep_ref *after;
+	size_t nafter;
+	struct strv files;      /* names under book/files/ copied into the build directory */
+	int files_line;
+	char *build, *test, *install;   /* section bodies; test and install NULL when absent */
+	int build_line, test_line, install_line;  /* the lines of "%build", "%test", "%install" */
+	char *text;             /* the whole file (hashed into the stamp) */
+	int toc_line;
+};
+
+struct recipe_set {
+	char *dir;              /* the book directory (absolute) */
+	struct stage *stages;
+	size_t nstages;
+	struct recipe *steps;   /* in book (toc) order */
+	size_t nsteps;
+	struct strv missing;    /* toc lines without a recipe yet */
+};
+
+/* Load DIR/stages, DIR/toc and every DIR/ch* / *.recipe. Prints each problem as
+ * "FILE:LINE: reason" on stderr; returns 0, or -1 if there was any. */
+int recipe_set_load(const char *dir, struct recipe_set *set);
+/* Parse one recipe's text (for tests and the loader); problems are appended to `errors`. */
+int recipe_parse(const struct recipe_set *set, const char *file, const char *id, const char *text,
+                 struct recipe *r, struct buf *errors);
+/* Check that every `sources` name exists in the manifest; prints FILE:LINE problems, -1 if any. */
+int recipe_set_check_sources(const struct recipe_set *set, const struct manifest *m);
+/* Index of the step `id`, or -1. */
+int recipe_set_find(const struct recipe_set *set, const char *id);
+/* Index of the stage called `name`, or -1. */
+int recipe_set_stage(const struct recipe_set *set, const char *name);
+void recipe_set_free(struct recipe_set *set);
+void recipe_free(struct recipe *r);
+/* "user", "host-root", "chroot". */
+const char *step_mode_name(enum step_mode m);
+/* The step id as a file name: '/' becomes '_' ("ch5_binutils-pass1"); malloc'd. */
+char *step_flat_id(const char *id);
+/* What every command that runs or shows steps does: load the set, the manifest DIR/sources
+ * (if it exists; `m` is left empty otherwise) and check the recipes' sources against it, warn
+ * about toc lines without a recipe yet. Returns 0 or -1 after the messages. */
+int recipe_set_open(const char *dir, struct recipe_set *set, struct manifest *m);

@@ -1,0 +1,868 @@
+/* run: prepare and start one step, and close it when it ends. */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exec.h"
+#include "fetch.h"
+#include "jobserver.h"
+#include "manifest.h"
+#include "recipe.h"
+#include "sandbox.h"
+#include "state.h"
+#include "sysconfig.h"
+#include "unpack.h"
+
+/* Bump when the way a script or its environment is composed changes: every step reruns. */
+#define ENGINE_VERSION "2"
+
+void runner_build_ids(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("LFSBUILD_BUILD_UID"), *g = getenv("LFSBUILD_BUILD_GID");
+	if (u && *u) {
+		*uid = (uid_t)strtoul(u, NULL, 10);
+		*gid = g && *g ? (gid_t)strtoul(g, NULL, 10) : (gid_t)*uid;
+		return;
+	}
+	uid_t id = 4242;
+	while (getpwuid(id) || getgrgid((gid_t)id))
+		id++;
+	*uid = id;
+	*gid = g && *g ? (gid_t)strtoul(g, NULL, 10) : (gid_t)id;
+}
+
+int runner_init(struct runner *r, const struct config *cfg, const struct recipe_set *set,
+                const struct manifest *man, struct jobserver *js)
+{
+	memset(r, 0, sizeof *r);
+	r->cfg = cfg;
+	r->set = set;
+	r->man = man;
+	r->js = js;
+	r->as_root = geteuid() == 0;
+	if (r->as_root) {
+		runner_build_ids(&r->uid, &r->gid);
+	} else {
+		r->uid = getuid();
+		r->gid = getgid();
+	}
+	r->root = config_path(cfg, "root");
+	r->res = xcalloc(man->n + 1, sizeof *r->res);
+	r->res_done = xcalloc(man->n + 1, sizeof *r->res_done);
+	return 0;
+}
+
+void runner_free(struct runner *r)
+{
+	for (size_t i = 0; i < r->man->n; i++) {
+		free(r->res[i].path);
+		free(r->res[i].sha256);
+	}
+	free(r->res);
+	free(r->res_done);
+	free(r->root);
+	strv_free(&r->sysenv);
+	memset(r, 0, sizeof *r);
+}
+
+char *runner_log_path(const struct config *cfg, const char *id)
+{
+	return xasprintf("%s/logs/%s.log", cfg->workdir, id);
+}
+
+/* The settings of the new system (LFSBUILD_*), loaded when a recipe first needs them. */
+static const struct strv *sysenv(struct runner *r)
+{
+	if (!r->sysenv_loaded) {
+		r->sysenv_loaded = true;
+		if (sysconfig_env(r->cfg, &r->sysenv) < 0)
+			die("cannot set up the settings of the new system (above)");
+	}
+	return &r->sysenv;
+}
+
+static bool recipe_reads_settings(const struct recipe *rc)
+{
+	return strstr(rc->text, "LFSBUILD_") != NULL;
+}
+
+/* The source `name` resolved in the cache (path NULL if it is not there). NULL: unknown name. */
+static struct resolved_source *resolve(struct runner *r, const char *name, bool quiet)
+{
+	const struct source *src = manifest_find(r->man, name);
+	if (!src)
+		return NULL;
+	size_t k = (size_t)(src - r->man->src);
+	if (!r->res_done[k]) {
+		struct fetch_places pl;
+		struct strv apt = {0};
+		fetch_places_init(r->cfg, &pl, &apt);
+		struct source_state st = {0};
+		fetch_source_state(&pl, src, &st);
+		free(st.where);
+		strv_free(&apt);
+		if (st.cached || !quiet) {
+			if (fetch_resolve(r->cfg, src, &r->res[k].path, &r->res[k].sha256) < 0) {
+				r->res[k].path = r->res[k].sha256 = NULL;
+				quiet = true; /* said once */
+			}
+			r->res_done[k] = true;
+		}
+	}
+	return &r->res[k];
+}
+
+/* "LFSBUILD_HOSTNAME" -> "hostname" (malloc'd). */
+static char *setting_name(const char *var)
+{
+	char *s = xstrdup(str_starts(var, "LFSBUILD_") ? var + 9 : var);
+	for (char *p = s; *p; p++)
+		*p = *p == '_' ? '-' : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	return s;
+}
+
+int runner_inputs(struct runner *r, size_t i, char *const *dep_ids, char *const *dep_hashes, size_t ndeps,
+                  const struct strv *old, struct strv *inputs)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	const struct stage *st = &r->set->stages[rc->stage];
+	char *h = sha256_hex(rc->text, strlen(rc->text));
+	strv_push(inputs, xasprintf("recipe %s", h));
+	free(h);
+	h = sha256_hex(st->canon, strlen(st->canon));
+	strv_push(inputs, xasprintf("stage %s", h));
+	free(h);
+	strv_add(inputs, "engine " ENGINE_VERSION);
+	for (size_t k = 0; k < rc->files.n; k++) {
+		char *rel = xasprintf("files/%s", rc->files.v[k]);
+		char *p = path_join(r->set->dir, rel);
+		h = sha256_file(p);
+		strv_push(inputs, xasprintf("file %s %s", rc->files.v[k], h ? h : "missing"));
+		free(h);
+		free(p);
+		free(rel);
+	}
+	int rcode = 0;
+	for (size_t k = 0; k < rc->sources.n; k++) {
+		const char *name = rc->sources.v[k];
+		struct resolved_source *rs = resolve(r, name, true);
+		if (!rs) {
+			fprintf(stderr, "%s:%d: unknown source '%s' (not in %s/sources)\n", rc->file, rc->sources_line, name,
+			        r->set->dir);
+			rcode = -1;
+			continue;
+		}
+		const char *sha = rs->sha256;
+		if (!sha && old) {
+			/* Not cached (any more): the stamp's checksum still names it if the manifest has it. */
+			char *key = xasprintf("source %s ", name);
+			for (size_t q = 0; q < old->n && !sha; q++)
+				if (str_starts(old->v[q], key)) {
+					const char *v = old->v[q] + strlen(key);
+					const struct source *src = manifest_find(r->man, name);
+					for (size_t o = 0; o < src->norigins && !sha; o++) {
+						const struct origin *org = &src->origins[o];
+						const char *want = org->extract ? org->extract_sha256 : org->sha256;
+						if (want && !strcmp(want, v))
+							sha = v;
+					}
+				}
+			free(key);
+		}
+		strv_push(inputs, xasprintf("source %s %s", name, sha ? sha : "missing"));
+	}
+	if (recipe_reads_settings(rc)) {
+		const struct strv *env = sysenv(r);
+		for (size_t k = 0; k < env->n; k++) {
+			char *eq = strchr(env->v[k], '=');
+			char *var = xstrndup(env->v[k], (size_t)(eq - env->v[k]));
+			if (strstr(rc->text, var)) {
+				char *name = setting_name(var);
+				if (!strcmp(var, "LFSBUILD_KERNEL_CONFIG"))
+					h = sha256_file(eq + 1);
+				else
+					h = sha256_hex(eq + 1, strlen(eq + 1));
+				strv_push(inputs, xasprintf("config %s %s", name, h ? h : "missing"));
+				free(h);
+				free(name);
+			}
+			free(var);
+		}
+		if (strstr(rc->text, "LFSBUILD_KERNEL_CONFIG") && !r->cfg->kernel_config)
+			strv_add(inputs, "config kernel-config none");
+	}
+	if (rc->test)
+		strv_push(inputs, xasprintf("tests %s", r->cfg->tests ? "on" : "off"));
+	for (size_t k = 0; k < ndeps; k++)
+		strv_push(inputs, xasprintf("dep %s %s", dep_ids[k], dep_hashes[k]));
+	return rcode;
+}
+
+bool runner_sources_ready(struct runner *r, size_t i)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	bool ok = true;
+	for (size_t k = 0; k < rc->sources.n; k++) {
+		struct resolved_source *rs = resolve(r, rc->sources.v[k], false);
+		if (!rs || !rs->path)
+			ok = false;
+	}
+	return ok;
+}
+
+/* ---- the step's script and environment ---- */
+
+static char *expand_lfs(const char *s, const char *lfs)
+{
+	struct buf b = {0};
+	buf_puts(&b, "");
+	bool slash_root = !strcmp(lfs, "/");
+	while (*s) {
+		size_t n = str_starts(s, "${LFS}") ? 6
+		         : str_starts(s, "$LFS") && !(s[4] == '_' || (s[4] >= 'A' && s[4] <= 'Z') ||
+		                                      (s[4] >= 'a' && s[4] <= 'z') || (s[4] >= '0' && s[4] <= '9')) ? 4 : 0;
+		if (n) {
+			/* "$LFS/usr" is "/usr" in the chroot, not "//usr" */
+			if (!(slash_root && s[n] == '/'))
+				buf_puts(&b, lfs);
+			s += n;
+		} else {
+			buf_add(&b, s++, 1);
+		}
+	}
+	return b.data;
+}
+
+static char *src_var(const char *name)
+{
+	char *v = xasprintf("SRC_%s", name);
+	for (char *p = v; *p; p++)
+		if (*p == '-' || *p == '.' || *p == '+')
+			*p = '_';
+	return v;
+}
+
+/* Where the step sees things. */
+struct view {
+	enum step_mode mode;
+	char *builddir;         /* host */
+	char *builddir_in;      /* as the step sees it */
+	const char *lfs;        /* $LFS as the step sees it */
+	char *script_in;
+	char *testlog, *testlog_in;
+};
+
+static void view_init(struct runner *r, size_t i, struct view *v)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	char *flat = step_flat_id(rc->id);
+	v->mode = rc->mode;
+	v->builddir = xasprintf("%s/build/%s", r->cfg->workdir, flat);
+	v->builddir_in = rc->mode == MODE_CHROOT ? xasprintf("/build/%s", flat) : xstrdup(v->builddir);
+	v->lfs = rc->mode == MODE_CHROOT ? "/" : r->root;
+	v->script_in = path_join(v->builddir_in, "lfsbuild.sh");
+	v->testlog = path_join(v->builddir, "lfsbuild-tests.log");
+	v->testlog_in = path_join(v->builddir_in, "lfsbuild-tests.log");
+	free(flat);
+}
+
+static void view_free(struct view *v)
+{
+	free(v->builddir);
+	free(v->builddir_in);
+	free(v->script_in);
+	free(v->testlog);
+	free(v->testlog_in);
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Each line of `body` as a comment (a %test not run keeps its lines, so the numbers stay). */
+static void commented(struct buf *b, const char *body)
+{
+	for (const char *p = body; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		buf_printf(b, "# %.*s\n", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+/* The script: the stage's prelude, %build, %test (with --tests, in a subshell whose output goes
+ * to the test log and whose failure is only reported), %install. When the recipe's sections
+ * come in that order and its header leaves room for the prelude, every line of a section is at
+ * the same line number as in the recipe, so bash's "line N" is the recipe's line N. */
+static char *compose_script(struct runner *r, size_t i, const struct view *v)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	const struct stage *st = &r->set->stages[rc->stage];
+	bool tests = rc->test && r->cfg->tests;
+	int prelude = *st->prelude ? count_lines(st->prelude) + 1 : 0;
+	bool aligned = rc->build_line >= prelude + 2 && (!rc->test || rc->test_line > rc->build_line) &&
+	               (!rc->install || rc->install_line > (rc->test ? rc->test_line : rc->build_line));
+	char *close_tests = xasprintf(") >'%s' 2>&1; lfsbuild_rc=$?; set -e; if [ $lfsbuild_rc -ne 0 ]; then echo "
+	                              "\"lfsbuild: the tests of %s failed (exit $lfsbuild_rc): see logs/tests/%s.log\"; "
+	                              "else echo \"lfsbuild: the tests of %s passed\"; fi",
+	                              v->testlog_in, rc->id, rc->id, rc->id);
+	struct buf b = {0};
+	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, rc->file,
+	           aligned ? ": line N here is line N of the recipe" : "");
+	if (*st->prelude)
+		buf_printf(&b, "%s\n", st->prelude);
+	if (aligned)
+		for (int k = 1 + prelude; k < rc->build_line - 1; k++)
+			buf_puts(&b, "\n");
+	buf_printf(&b, "# %%build\n%s", rc->build);
+	if (rc->test && aligned) {
+		if (tests) {
+			buf_printf(&b, "set +e; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s",
+			           rc->id, rc->test);
+			buf_printf(&b, "%s%s\n", close_tests, rc->install ? "  # %install" : "");
+		} else {
+			buf_puts(&b, "# %test (not run: no --tests)\n");
+			commented(&b, rc->test);
+			if (rc->install)
+				buf_puts(&b, "# %install\n");
+		}
+		if (rc->install)
+			buf_puts(&b, rc->install);
+	} else {
+		if (tests)
+			buf_printf(&b, "set +e; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s%s\n",
+			           rc->id, rc->test, close_tests);
+		if (rc->install)
+			buf_printf(&b, "# %%install\n%s", rc->install);
+	}
+	free(close_tests);
+	return b.data;
+}
+
+/* The complete environment; `tops` are the sources' top directories (NULL entries: unknown). */
+static void compose_env(struct runner *r, size_t i, const struct view *v, char **tops, struct strv *env)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	const struct stage *st = &r->set->stages[rc->stage];
+	for (size_t k = 0; k < st->env.n; k++)
+		strv_push(env, expand_lfs(st->env.v[k], v->lfs));
+	strv_push(env, xasprintf("LFS=%s", v->lfs));
+	strv_push(env, xasprintf("JOBS=%d", r->js->slots));
+	char *mf = jobserver_makeflags(r->js);
+	strv_push(env, xasprintf("MAKEFLAGS=%s", mf));
+	free(mf);
+	for (size_t k = 0; k < rc->sources.n; k++) {
+		char *var = src_var(rc->sources.v[k]);
+		strv_push(env, xasprintf("%s=%s/%s", var, v->builddir_in, tops && tops[k] ? tops[k] : rc->sources.v[k]));
+		free(var);
+	}
+	if (rc->files.n)
+		strv_push(env, xasprintf("FILES=%s/files", v->builddir_in));
+	if (recipe_reads_settings(rc)) {
+		const struct strv *se = sysenv(r);
+		for (size_t k = 0; k < se->n; k++) {
+			char *eq = strchr(se->v[k], '=');
+			char *var = xstrndup(se->v[k], (size_t)(eq - se->v[k]));
+			if (strstr(rc->text, var)) {
+				if (!strcmp(var, "LFSBUILD_KERNEL_CONFIG"))
+					strv_push(env, xasprintf("%s=%s/kernel.config", var, v->builddir_in));
+				else
+					strv_add(env, se->v[k]);
+			}
+			free(var);
+		}
+	}
+}
+
+static void spec_init(struct runner *r, size_t i, const struct view *v, const char *cwd, char **argv, struct strv *env,
+                      const int *keep, struct sandbox_spec *spec)
+{
+	memset(spec, 0, sizeof *spec);
+	spec->mode = v->mode == MODE_CHROOT ? SANDBOX_CHROOT : v->mode == MODE_HOST_ROOT ? SANDBOX_HOST_ROOT : SANDBOX_USER;
+	spec->root = r->root;
+	spec->builddir = v->builddir;
+	spec->builddir_in = v->builddir_in;
+	spec->cwd = cwd;
+	spec->uid = v->mode == MODE_USER ? r->uid : 0;
+	spec->gid = v->mode == MODE_USER ? r->gid : 0;
+	spec->hostname = r->cfg->hostname;
+	spec->argv = argv;
+	spec->envp = env->v;
+	spec->keep_fds = keep;
+	spec->stdin_fd = spec->stdout_fd = spec->stderr_fd = -1;
+	(void)i;
+}
+
+static char *bash_for(const struct view *v)
+{
+	return xstrdup(v->mode == MODE_CHROOT ? "/bin/bash" : "/bin/bash");
+}
+
+/* ---- start and finish ---- */
+
+static int failf(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int failf(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void dprint(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dprint(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	size_t n = strlen(s);
+	const char *p = s;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	free(s);
+}
+
+static int copy_into(const char *from, const char *to)
+{
+	size_t len;
+	char *data = read_file(from, &len);
+	if (!data)
+		return -1;
+	int r = write_file_atomic(to, data, len, 0644);
+	free(data);
+	return r;
+}
+
+/* As root, $LFS belongs to the build uid while user-mode steps run (the book's chown to lfs). */
+static int give_root(struct runner *r, char *errbuf, size_t errlen)
+{
+	if (mkdir_p(r->root, 0755) < 0)
+		return failf(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+	if (!r->as_root || r->root_given)
+		return 0;
+	struct stat st;
+	if (stat(r->root, &st) == 0 && (st.st_uid != r->uid || st.st_gid != r->gid)) {
+		if (chown_tree(r->root, r->uid, r->gid) < 0)
+			return failf(errbuf, errlen, "cannot give %s to the build uid %u: %s", r->root, (unsigned)r->uid,
+			             strerror(errno));
+	}
+	r->root_given = true;
+	return 0;
+}
+
+/* The slow part of starting a step, run in a child process: a fresh build directory, the
+ * sources unpacked, the files, the script, the build directory given to the build uid.
+ * `tops` receives the sources' top directories. */
+static int prepare(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
+		return failf(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
+	for (size_t k = 0; k < rc->sources.n; k++) {
+		struct resolved_source *rs = resolve(r, rc->sources.v[k], false);
+		if (!rs || !rs->path)
+			return failf(errbuf, errlen, "source '%s' is not in the cache %s: run `lfsbuild fetch %s`",
+			             rc->sources.v[k], r->cfg->sources, rc->sources.v[k]);
+		char err[1024];
+		if (unpack_source(rs->path, v->builddir, rc->sources.v[k], &tops[k], err, sizeof err) < 0)
+			return failf(errbuf, errlen, "cannot unpack source '%s': %s", rc->sources.v[k], err);
+	}
+	if (rc->files.n) {
+		char *fdir = path_join(v->builddir, "files");
+		mkdir_p(fdir, 0755);
+		for (size_t k = 0; k < rc->files.n; k++) {
+			char *rel = xasprintf("files/%s", rc->files.v[k]);
+			char *from = path_join(r->set->dir, rel), *to = path_join(fdir, rc->files.v[k]);
+			char *slash = strrchr(to, '/');
+			*slash = '\0';
+			mkdir_p(to, 0755);
+			*slash = '/';
+			if (copy_into(from, to) < 0)
+				return failf(errbuf, errlen, "cannot copy %s into the build directory: %s", from, strerror(errno));
+			free(rel);
+			free(from);
+			free(to);
+		}
+		free(fdir);
+	}
+	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
+		char *to = path_join(v->builddir, "kernel.config");
+		if (copy_into(r->cfg->kernel_config, to) < 0)
+			return failf(errbuf, errlen, "cannot copy --kernel-config %s: %s", r->cfg->kernel_config, strerror(errno));
+		free(to);
+	}
+	char *script = compose_script(r, i, v);
+	char *script_path = path_join(v->builddir, "lfsbuild.sh");
+	int e = -1, sfd = open(script_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (sfd >= 0) {
+		size_t slen = strlen(script);
+		e = write(sfd, script, slen) == (ssize_t)slen ? 0 : -1;
+		if (close(sfd) < 0)
+			e = -1;
+	}
+	free(script_path);
+	free(script);
+	if (e < 0)
+		return failf(errbuf, errlen, "cannot write the script into %s: %s", v->builddir, strerror(errno));
+	if (rc->mode == MODE_USER && r->as_root && chown_tree(v->builddir, r->uid, r->gid) < 0)
+		return failf(errbuf, errlen, "cannot give %s to the build uid: %s", v->builddir, strerror(errno));
+	return 0;
+}
+
+int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size_t errlen)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	memset(job, 0, sizeof *job);
+	job->step = i;
+	job->pid = job->prep_pid = -1;
+	job->out_fd = job->log_fd = job->prep_fd = -1;
+	job->start = now_wall();
+	job->start_mono = now_mono();
+	char *flat = step_flat_id(rc->id);
+	job->builddir = xasprintf("%s/build/%s", r->cfg->workdir, flat);
+	free(flat);
+	job->log_path = runner_log_path(r->cfg, rc->id);
+
+	char *logdir = xstrdup(job->log_path);
+	*strrchr(logdir, '/') = '\0';
+	int e = mkdir_p(logdir, 0755);
+	free(logdir);
+	if (e < 0)
+		return failf(errbuf, errlen, "cannot create the directory of %s: %s", job->log_path, strerror(errno));
+	job->log_fd = open(job->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (job->log_fd < 0)
+		return failf(errbuf, errlen, "cannot open the log %s: %s", job->log_path, strerror(errno));
+	time_t t = (time_t)job->start;
+	char when[64];
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", localtime(&t));
+	dprint(job->log_fd, "# lfsbuild step %s: %s\n# started %s\n# recipe %s, stage %s, mode %s\n", rc->id,
+	       rc->title, when, rc->file, r->set->stages[rc->stage].name, step_mode_name(rc->mode));
+
+	/* $LFS to the build uid here, not in the child: no other step may start before it is done. */
+	if (rc->mode == MODE_USER && r->as_root) {
+		if (give_root(r, errbuf, errlen) < 0)
+			goto fail;
+	} else {
+		if (mkdir_p(r->root, 0755) < 0) {
+			failf(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+			goto fail;
+		}
+		r->root_given = false; /* a root step may give files back to root (ch7/changingowner) */
+	}
+	/* Resolve the sources here, so that the child's answers (cached in r) are not lost. */
+	for (size_t k = 0; k < rc->sources.n; k++)
+		resolve(r, rc->sources.v[k], false);
+
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		failf(errbuf, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pp[0]);
+		close(pp[1]);
+		failf(errbuf, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(pp[0]);
+		struct view v;
+		view_init(r, i, &v);
+		char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
+		char err[2048];
+		struct buf out = {0};
+		if (prepare(r, i, &v, tops, err, sizeof err) == 0) {
+			buf_puts(&out, "OK\n");
+			for (size_t k = 0; k < rc->sources.n; k++)
+				buf_printf(&out, "%s\n", tops[k] ? tops[k] : "");
+		} else {
+			buf_printf(&out, "ERR %s", err);
+		}
+		ssize_t w = write(pp[1], out.data, out.len);
+		_exit(w == (ssize_t)out.len && str_starts(out.data, "OK") ? 0 : 1);
+	}
+	close(pp[1]);
+	job->prep_pid = pid;
+	job->prep_fd = pp[0];
+	return 0;
+fail:
+	dprint(job->log_fd, "lfsbuild: %s\n", errbuf);
+	return -1;
+}
+
+int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen)
+{
+	size_t i = job->step;
+	const struct recipe *rc = &r->set->steps[i];
+	struct buf answer = {0};
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(job->prep_fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		buf_add(&answer, chunk, (size_t)n);
+	}
+	close(job->prep_fd);
+	job->prep_fd = -1;
+	job->prep_pid = -1;
+	struct view v;
+	view_init(r, i, &v);
+	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
+	struct strv env = {0};
+	char *script = NULL, *cwd = NULL, *bash = bash_for(&v);
+	int pfd[2] = {-1, -1}, devnull = -1, rcode = -1;
+	struct sandbox_plan *plan = NULL;
+
+	if (!answer.data || !str_starts(answer.data, "OK\n")) {
+		failf(errbuf, errlen, "%s", answer.data && str_starts(answer.data, "ERR ") ? answer.data + 4
+		                                     : "the preparation of the build directory died");
+		goto out;
+	}
+	char *cur = answer.data + 3;
+	for (size_t k = 0; k < rc->sources.n && cur && *cur; k++) {
+		char *nl = strchr(cur, '\n');
+		if (!nl)
+			break;
+		if (nl > cur)
+			tops[k] = xstrndup(cur, (size_t)(nl - cur));
+		cur = nl + 1;
+	}
+	script = compose_script(r, i, &v);
+	compose_env(r, i, &v, tops, &env);
+	cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
+	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
+	int keep[] = {r->js->rfd, r->js->wfd, -1};
+	struct sandbox_spec spec;
+	spec_init(r, i, &v, cwd, argv, &env, keep, &spec);
+	if (pipe2(pfd, O_CLOEXEC) < 0 || (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		failf(errbuf, errlen, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	/* A large pipe: while lfsbuild is busy elsewhere, the step keeps running. */
+	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
+	spec.stdin_fd = devnull;
+	spec.stdout_fd = spec.stderr_fd = pfd[1];
+	char *cmd = exec_cmdline(argv);
+	dprint(job->log_fd, "# build directory %s, working directory %s, uid %u\n# command: %s\n", v.builddir, cwd,
+	       (unsigned)spec.uid, cmd);
+	free(cmd);
+	dprint(job->log_fd, "# ---- script ----\n%s# ---- output ----\n", script);
+	plan = sandbox_plan_new(&spec);
+	char err[1024];
+	job->start_mono = now_mono();
+	job->pid = sandbox_spawn(plan, err, sizeof err);
+	if (job->pid < 0) {
+		if (rc->mode == MODE_USER && r->as_root)
+			failf(errbuf, errlen, "the sandbox could not start the step: %s (the build uid %u must be able to reach %s: every directory above it needs o+x)",
+			      err, (unsigned)r->uid, r->cfg->workdir);
+		else
+			failf(errbuf, errlen, "the sandbox could not start the step: %s", err);
+		goto out;
+	}
+	job->out_fd = pfd[0];
+	pfd[0] = -1;
+	job->echo = r->cfg->verbose ? rc->id : NULL;
+	rcode = 0;
+out:
+	if (rcode < 0 && job->log_fd >= 0)
+		dprint(job->log_fd, "lfsbuild: %s\n", errbuf);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (devnull >= 0)
+		close(devnull);
+	if (plan)
+		sandbox_plan_free(plan);
+	for (size_t k = 0; k < rc->sources.n; k++)
+		free(tops[k]);
+	free(tops);
+	buf_free(&answer);
+	strv_free(&env);
+	free(script);
+	free(cwd);
+	free(bash);
+	view_free(&v);
+	return rcode;
+}
+
+/* -v: the step's complete lines on stdout, each after the step id. */
+static void echo_lines(struct job *job, const char *p, size_t n, bool flush)
+{
+	buf_add(&job->partial, p, n);
+	char *start = job->partial.data, *nl;
+	while (start && (nl = memchr(start, '\n', job->partial.len - (size_t)(start - job->partial.data)))) {
+		printf("%s| %.*s\n", job->echo, (int)(nl - start), start);
+		start = nl + 1;
+	}
+	size_t rest = start ? job->partial.len - (size_t)(start - job->partial.data) : 0;
+	if (flush && rest) {
+		printf("%s| %.*s\n", job->echo, (int)rest, start);
+		rest = 0;
+	}
+	if (start && rest)
+		memmove(job->partial.data, start, rest);
+	job->partial.len = rest;
+	if (job->partial.data)
+		job->partial.data[rest] = '\0';
+	fflush(stdout);
+}
+
+bool runner_drain(struct job *job)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(job->out_fd, buf, sizeof buf);
+		if (n > 0 && job->echo)
+			echo_lines(job, buf, (size_t)n, false);
+		if (n > 0) {
+			const char *p = buf;
+			while (n > 0) {
+				ssize_t w = write(job->log_fd, p, (size_t)n);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w <= 0)
+					break;
+				p += w;
+				n -= w;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
+void runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib)
+{
+	const struct recipe *rc = &r->set->steps[job->step];
+	if (job->prep_fd >= 0) {
+		close(job->prep_fd);
+		job->prep_fd = -1;
+	}
+	if (job->out_fd >= 0) {
+		int fl = fcntl(job->out_fd, F_GETFL);
+		fcntl(job->out_fd, F_SETFL, fl | O_NONBLOCK);
+		runner_drain(job);
+		close(job->out_fd);
+		job->out_fd = -1;
+	}
+	if (job->echo)
+		echo_lines(job, "", 0, true);
+	buf_free(&job->partial);
+	if (job->log_fd >= 0) {
+		dprint(job->log_fd, "# ---- end: exit status %d, wall %.1fs, cpu %.1fs, max rss %ld KiB ----\n", status,
+		       wall, cpu, maxrss_kib);
+		close(job->log_fd);
+		job->log_fd = -1;
+	}
+	char *testlog = path_join(job->builddir, "lfsbuild-tests.log");
+	if (path_exists(testlog)) {
+		char *dst = xasprintf("%s/logs/tests/%s.log", r->cfg->workdir, rc->id);
+		char *dir = xstrdup(dst);
+		*strrchr(dir, '/') = '\0';
+		mkdir_p(dir, 0755);
+		if (copy_into(testlog, dst) < 0)
+			warnx("cannot copy the test log to %s:", dst);
+		free(dir);
+		free(dst);
+	}
+	free(testlog);
+	if (status == 0 && !r->cfg->keep)
+		remove_tree(job->builddir);
+	if (rc->mode == MODE_CHROOT) {
+		/* the sandbox made $LFS/build/<flat id> to mount the build directory on */
+		char *flat = step_flat_id(rc->id);
+		char *mnt = xasprintf("%s/build/%s", r->root, flat), *parent = xasprintf("%s/build", r->root);
+		rmdir(mnt);
+		rmdir(parent);
+		free(mnt);
+		free(parent);
+		free(flat);
+	}
+	free(job->builddir);
+	free(job->log_path);
+	job->builddir = job->log_path = NULL;
+}
+
+int runner_explain(struct runner *r, size_t i, FILE *out)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	struct view v;
+	view_init(r, i, &v);
+	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
+	for (size_t k = 0; k < rc->sources.n; k++) {
+		struct resolved_source *rs = resolve(r, rc->sources.v[k], true);
+		if (rs && rs->path)
+			tops[k] = unpack_peek_top(rs->path);
+	}
+	struct strv env = {0};
+	compose_env(r, i, &v, tops, &env);
+	char *cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
+	char *bash = bash_for(&v);
+	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
+	int keep[] = {r->js->rfd, r->js->wfd, -1};
+	struct sandbox_spec spec;
+	spec_init(r, i, &v, cwd, argv, &env, keep, &spec);
+	spec.stdin_fd = 0;
+	spec.stdout_fd = spec.stderr_fd = 1;
+	fprintf(out, "step %s: %s\n  recipe %s, stage %s, mode %s\n", rc->id, rc->title, rc->file,
+	        r->set->stages[rc->stage].name, step_mode_name(rc->mode));
+	fprintf(out, "build directory %s (the step sees %s)\n", v.builddir, v.builddir_in);
+	for (size_t k = 0; k < rc->sources.n; k++) {
+		struct resolved_source *rs = resolve(r, rc->sources.v[k], true);
+		fprintf(out, "source %s: %s\n", rc->sources.v[k], rs && rs->path ? rs->path : "not in the cache (lfsbuild fetch)");
+	}
+	fprintf(out, "\nsandbox plan:\n");
+	struct sandbox_plan *plan = sandbox_plan_new(&spec);
+	sandbox_plan_print(plan, out);
+	sandbox_plan_free(plan);
+	fprintf(out, "\nenvironment (nothing else):\n");
+	for (size_t k = 0; k < env.n; k++)
+		fprintf(out, "  %s\n", env.v[k]);
+	char *cmd = exec_cmdline(argv);
+	fprintf(out, "\ncommand (in %s): %s\n", cwd, cmd);
+	free(cmd);
+	char *script = compose_script(r, i, &v);
+	fprintf(out, "\n%s (output to %s/logs/%s.log):\n%s", v.script_in, r->cfg->workdir, rc->id, script);
+	free(script);
+	for (size_t k = 0; k < rc->sources.n; k++)
+		free(tops[k]);
+	free(tops);
+	strv_free(&env);
+	free(cwd);
+	free(bash);
+	view_free(&v);
+	return 0;
+}

@@ -1,0 +1,77 @@
+/* run: one step. Its inputs (for the stamp), a fresh build directory with its sources
+ * unpacked, the clean environment, the script (prelude + %build [+ %test] + %install), the
+ * log, and the process started through the sandbox. docs/engine.md tells the whole story. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "util.h"
+
+struct config;
+struct recipe_set;
+struct manifest;
+struct jobserver;
+
+struct resolved_source {
+	char *path, *sha256;    /* NULL when not in the cache */
+};
+
+struct runner {
+	const struct config *cfg;
+	const struct recipe_set *set;
+	const struct manifest *man;
+	struct jobserver *js;
+	bool as_root;           /* lfsbuild runs as root: user-mode steps run as the build uid */
+	uid_t uid;              /* the build uid/gid (our own when not root) */
+	gid_t gid;
+	char *root;             /* $LFS on the host: WORKDIR/root */
+	bool root_given;        /* $LFS already handed to the build uid in this run */
+	struct strv sysenv;     /* LFSBUILD_*=VALUE settings of the new system */
+	bool sysenv_loaded;
+	struct resolved_source *res;  /* per manifest source, filled on demand */
+	bool *res_done;
+};
+
+struct job {
+	size_t step;
+	pid_t prep_pid;         /* the child preparing the build directory, -1 when none */
+	int prep_fd;            /* its answer */
+	pid_t pid;              /* the step (the sandbox's process), -1 before it started */
+	int out_fd;             /* the read end of the step's output pipe, -1 when closed */
+	int log_fd;
+	char *builddir;         /* on the host */
+	char *log_path;
+	double start, start_mono;
+	const char *echo;       /* -v: the step id that prefixes its output lines on stdout, else NULL */
+	struct buf partial;     /* -v: the last, unfinished line */
+};
+
+/* The build uid: LFSBUILD_BUILD_UID (and _GID), else 4242 or the next id that /etc/passwd
+ * and /etc/group do not use. */
+void runner_build_ids(uid_t *uid, gid_t *gid);
+int runner_init(struct runner *r, const struct config *cfg, const struct recipe_set *set,
+                const struct manifest *man, struct jobserver *js);
+void runner_free(struct runner *r);
+/* The input lines of step `i` (state.h), given its direct dependencies' ids and hashes.
+ * `old` (may be NULL): the stamp's inputs, used for a source that is not cached any more.
+ * Returns 0, or -1 when a source of the step is unknown (said on stderr). */
+int runner_inputs(struct runner *r, size_t i, char *const *dep_ids, char *const *dep_hashes, size_t ndeps,
+                  const struct strv *old, struct strv *inputs);
+/* Are the sources of step `i` in the cache? Says which is not, and how to get it. */
+bool runner_sources_ready(struct runner *r, size_t i);
+/* Start step `i`: its log, $LFS for the build uid, then a child process (job->prep_pid) that
+ * makes the build directory, unpacks the sources and writes the script. 0, or -1 with the reason
+ * in errbuf (the log says it too when it could be opened). */
+int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size_t errlen);
+/* When the preparing child has ended (reaped by the caller): start the step's command through
+ * the sandbox (job->pid). 0, or -1 with the reason in errbuf (and in the log). */
+int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen);
+/* After the step ended: drain its output, close the log with a footer, move the test log, and
+ * remove the build directory when it succeeded (unless --keep). */
+void runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib);
+/* Copy what the step wrote to its pipe into its log. false at EOF or error. */
+bool runner_drain(struct job *job);
+/* --explain: the sandbox plan, the environment and the command of step `i`. */
+int runner_explain(struct runner *r, size_t i, FILE *out);
+/* WORKDIR/logs/<id>.log (malloc'd). */
+char *runner_log_path(const struct config *cfg, const char *id);

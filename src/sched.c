@@ -1,0 +1,908 @@
+/* sched: plan a build (selection, stamps, reasons), run it, report it. */
+#include "sched.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "graph.h"
+#include "jobserver.h"
+#include "manifest.h"
+#include "progress.h"
+#include "recipe.h"
+#include "run.h"
+#include "state.h"
+#include "unpack.h"
+
+struct node {
+	enum step_status status;
+	bool selected, forced;
+	char *hash;
+	struct strv inputs;
+	struct stamp stamp;
+	bool have_stamp;
+	char *reason;
+	char *error;            /* why it could not start */
+	double start, wall, cpu;
+	long maxrss;
+	int exit_code;
+	bool ran;               /* started in this invocation */
+	struct job job;
+};
+
+struct build {
+	const struct config *cfg;
+	struct recipe_set set;
+	struct manifest man;
+	struct graph g;
+	struct jobserver js;
+	struct runner run;
+	struct node *nodes;
+	struct progress *pg;
+	size_t nrunning;
+	double started;
+	char *command;
+	double sbu;
+	bool stopping;
+	int signal;
+	double killed_at;       /* when the running steps were sent SIGTERM */
+	size_t total, finished;
+	struct step_report *rep;
+};
+
+static int sig_w = -1;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	unsigned char c = (unsigned char)sig;
+	if (write(sig_w, &c, 1) < 0) {
+		/* the pipe is full: a byte is already waiting, which is enough */
+	}
+	errno = e;
+}
+
+/* ---- selection ---- */
+
+/* The steps a spec names: a step id, a stage name, or chN. false if none. */
+static bool spec_steps(const struct build *b, const char *spec, bool *out)
+{
+	bool any = false;
+	int st = recipe_set_stage(&b->set, spec);
+	char *prefix = xasprintf("%s/", spec);
+	for (size_t i = 0; i < b->set.nsteps; i++) {
+		const struct recipe *r = &b->set.steps[i];
+		if (!strcmp(r->id, spec) || (st >= 0 && r->stage == (size_t)st) || str_starts(r->id, prefix))
+			out[i] = any = true;
+	}
+	free(prefix);
+	return any;
+}
+
+/* out |= the ancestors of every step already in out. */
+static void add_ancestors(const struct build *b, bool *out)
+{
+	size_t n = b->g.n;
+	bool *orig = xcalloc(n, sizeof *orig);
+	memcpy(orig, out, n * sizeof *orig);
+	for (size_t a = 0; a < n; a++)
+		for (size_t x = 0; x < n && !out[a]; x++)
+			if (orig[x] && graph_after(&b->g, a, x))
+				out[a] = true;
+	free(orig);
+}
+
+static int bad_spec(const char *what, const char *spec)
+{
+	fprintf(stderr, "lfsbuild: %s: '%s' is no step, stage or chapter of the book (see `lfsbuild graph`)\n", what,
+	        spec);
+	return -1;
+}
+
+static int select_steps(struct build *b, int argc, char **argv)
+{
+	const struct config *cfg = b->cfg;
+	size_t n = b->g.n;
+	bool *sel = xcalloc(n, sizeof *sel), *tmp = xcalloc(n, sizeof *tmp);
+	int rc = 0;
+	if (argc > 0) {
+		for (int k = 0; k < argc; k++)
+			if (!spec_steps(b, argv[k], sel))
+				rc = bad_spec("operand", argv[k]);
+		add_ancestors(b, sel);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			sel[i] = true;
+	}
+	if (cfg->until) {
+		if (!spec_steps(b, cfg->until, tmp))
+			rc = bad_spec("--until", cfg->until);
+		add_ancestors(b, tmp);
+		for (size_t i = 0; i < n; i++)
+			sel[i] = sel[i] && tmp[i];
+	}
+	if (cfg->only) {
+		int k = recipe_set_find(&b->set, cfg->only);
+		if (k < 0)
+			rc = bad_spec("--only", cfg->only);
+		for (size_t i = 0; i < n; i++)
+			sel[i] = (int)i == k;
+		if (k >= 0)
+			b->nodes[k].forced = true;
+	}
+	if (cfg->from) {
+		int k = recipe_set_find(&b->set, cfg->from);
+		if (k < 0)
+			rc = bad_spec("--from", cfg->from);
+		for (size_t i = 0; k >= 0 && i < n; i++)
+			if ((int)i == k || graph_after(&b->g, (size_t)k, i))
+				b->nodes[i].forced = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		b->nodes[i].selected = sel[i];
+	free(sel);
+	free(tmp);
+	return rc;
+}
+
+/* ---- run.json ---- */
+
+static void write_report(struct build *b, const char *state)
+{
+	size_t n = b->g.n;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = b->g.order[k];
+		struct node *nd = &b->nodes[i];
+		const struct recipe *r = &b->set.steps[i];
+		struct step_report *s = &b->rep[k];
+		s->id = r->id;
+		s->title = r->title;
+		s->stage = b->set.stages[r->stage].name;
+		s->sbu_book = r->sbu;
+		s->status = nd->status;
+		s->reason = nd->status == ST_SKIPPED ? "up to date" : nd->reason;
+		if (nd->status == ST_SKIPPED || (nd->status == ST_EXCLUDED && nd->have_stamp)) {
+			s->start = nd->stamp.start;
+			s->wall = nd->stamp.wall;
+			s->cpu = nd->stamp.cpu;
+			s->maxrss_kib = nd->stamp.maxrss_kib;
+			s->exit_code = nd->have_stamp ? nd->stamp.exit_code : -1;
+		} else {
+			s->start = nd->start;
+			s->wall = nd->wall;
+			s->cpu = nd->cpu;
+			s->maxrss_kib = nd->maxrss;
+			s->exit_code = nd->ran && nd->status != ST_RUNNING ? nd->exit_code : -1;
+		}
+	}
+	struct run_report rr = {getpid(), state, b->command, b->started, now_wall(), b->js.slots, b->sbu, b->rep, n};
+	if (run_report_write(b->cfg->workdir, &rr) < 0)
+		warnx("cannot write %s/state/run.json:", b->cfg->workdir);
+}
+
+/* ---- the steps ---- */
+
+static struct progress_step pstep(struct build *b, size_t i)
+{
+	const struct recipe *r = &b->set.steps[i];
+	struct node *nd = &b->nodes[i];
+	struct progress_step s = {r->id, r->title, nd->reason, nd->wall, b->sbu, nd->exit_code, nd->job.log_path,
+	                          b->finished, b->total, b->nrunning};
+	return s;
+}
+
+static void write_stamp(struct build *b, size_t i, const char *result)
+{
+	struct node *nd = &b->nodes[i];
+	struct stamp s = {0};
+	s.result = (char *)result;
+	s.hash = nd->hash;
+	s.inputs = nd->inputs;
+	s.start = nd->start;
+	s.wall = nd->wall;
+	s.cpu = nd->cpu;
+	s.maxrss_kib = nd->maxrss;
+	s.exit_code = nd->exit_code;
+	if (stamp_write(b->cfg->workdir, b->set.steps[i].id, &s) < 0)
+		warnx("cannot write the stamp of %s:", b->set.steps[i].id);
+}
+
+/* Ready: pending, and no step before it (transitively) still to run or running. */
+static bool is_ready(struct build *b, size_t i, bool *blocked)
+{
+	*blocked = false;
+	if (b->nodes[i].status != ST_PENDING)
+		return false;
+	bool ready = true;
+	for (size_t a = 0; a < b->g.n; a++) {
+		if (!graph_after(&b->g, a, i))
+			continue;
+		enum step_status st = b->nodes[a].status;
+		if (st == ST_FAILED || st == ST_BLOCKED || st == ST_INTERRUPTED)
+			*blocked = true;
+		if (st == ST_PENDING || st == ST_RUNNING)
+			ready = false;
+	}
+	return ready && !*blocked;
+}
+
+/* The ready step to start next: the longest remaining path first, then book order; in
+ * --sequential mode the first in execution order. Marks blocked steps on the way. */
+static ssize_t pick(struct build *b)
+{
+	ssize_t best = -1;
+	for (size_t k = 0; k < b->g.n; k++) {
+		size_t i = b->g.order[k];
+		bool blocked;
+		bool ready = is_ready(b, i, &blocked);
+		if (blocked && b->nodes[i].status == ST_PENDING) {
+			b->nodes[i].status = ST_BLOCKED;
+			continue;
+		}
+		if (!ready)
+			continue;
+		if (b->cfg->sequential)
+			return (ssize_t)i;
+		if (best < 0 || b->g.crit[i] > b->g.crit[best] + 1e-9 ||
+		    (b->g.crit[i] > b->g.crit[best] - 1e-9 && i < (size_t)best))
+			best = (ssize_t)i;
+	}
+	return best;
+}
+
+/* A step that could not start (or whose preparation failed): failed, its slot given back. */
+static void start_failed(struct build *b, size_t i, const char *err, bool counted)
+{
+	struct node *nd = &b->nodes[i];
+	jobserver_give(&b->js);
+	if (counted && --b->nrunning == 0)
+		jobserver_reset(&b->js);
+	nd->status = ST_FAILED;
+	nd->error = xstrdup(err);
+	nd->wall = 0;
+	b->finished++;
+	write_stamp(b, i, "failed");
+	struct progress_step s = pstep(b, i);
+	b->pg->fail(b->pg, &s);
+	fprintf(stderr, "lfsbuild: %s: %s\n", b->set.steps[i].id, err);
+	if (!b->cfg->keep_going)
+		b->stopping = true;
+	write_report(b, "running");
+}
+
+static void start_step(struct build *b, size_t i)
+{
+	struct node *nd = &b->nodes[i];
+	char err[2048];
+	nd->ran = true;
+	nd->start = now_wall();
+	nd->exit_code = -1;
+	write_stamp(b, i, "running");
+	if (runner_start(&b->run, i, &nd->job, err, sizeof err) < 0) {
+		start_failed(b, i, err, false);
+		return;
+	}
+	nd->status = ST_RUNNING;
+	b->nrunning++;
+	struct progress_step s = pstep(b, i);
+	b->pg->start(b->pg, &s);
+	write_report(b, "running");
+}
+
+static void finish_step(struct build *b, size_t i, int wstatus, const struct rusage *ru);
+
+/* The child that prepared step i's build directory has ended: start the step itself. */
+static void launch_step(struct build *b, size_t i, int wstatus)
+{
+	struct node *nd = &b->nodes[i];
+	char err[2048];
+	if (b->signal) {
+		close(nd->job.prep_fd);
+		nd->job.prep_fd = -1;
+		nd->job.prep_pid = -1;
+		struct rusage ru = {0};
+		finish_step(b, i, W_EXITCODE(0, b->signal), &ru);
+		return;
+	}
+	(void)wstatus;
+	if (runner_launch(&b->run, &nd->job, err, sizeof err) < 0) {
+		start_failed(b, i, err, true);
+		return;
+	}
+	int fl = fcntl(nd->job.out_fd, F_GETFL);
+	fcntl(nd->job.out_fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void maybe_snapshot(struct build *b, size_t stage)
+{
+	if (!b->cfg->snapshots || b->signal)
+		return;
+	bool ran = false;
+	for (size_t i = 0; i < b->g.n; i++) {
+		if (b->set.steps[i].stage != stage)
+			continue;
+		enum step_status st = b->nodes[i].status;
+		if (st != ST_DONE && st != ST_SKIPPED)
+			return;
+		ran |= st == ST_DONE;
+	}
+	const char *name = b->set.stages[stage].name;
+	char *dir = config_path(b->cfg, "snapshots");
+	char *file = xasprintf("%s/%s.tar.zst", dir, name);
+	if (ran || !path_exists(file)) {
+		char *msg = xasprintf("snapshot of %s at the end of stage %s ...", b->run.root, name);
+		b->pg->note(b->pg, msg);
+		free(msg);
+		char err[1024];
+		double t0 = now_mono();
+		if (mkdir_p(dir, 0755) < 0 || snapshot_create(b->run.root, file, err, sizeof err) < 0) {
+			warnx("snapshot of stage %s failed: %s", name, err);
+		} else {
+			msg = xasprintf("snapshot %s written in %s (lfsbuild restore %s puts it back)", file,
+			                fmt_duration(now_mono() - t0), name);
+			b->pg->note(b->pg, msg);
+			free(msg);
+		}
+	}
+	free(file);
+	free(dir);
+}
+
+static void finish_step(struct build *b, size_t i, int wstatus, const struct rusage *ru)
+{
+	struct node *nd = &b->nodes[i];
+	nd->wall = now_mono() - nd->job.start_mono;
+	nd->cpu = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 + (double)ru->ru_stime.tv_sec +
+	          ru->ru_stime.tv_usec / 1e6;
+	nd->maxrss = ru->ru_maxrss;
+	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
+	runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
+	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
+	jobserver_give(&b->js);
+	b->nrunning--;
+	if (b->nrunning == 0)
+		jobserver_reset(&b->js);
+	b->finished++;
+	const struct recipe *r = &b->set.steps[i];
+	if (b->signal && nd->exit_code != 0) {
+		nd->status = ST_INTERRUPTED;
+		write_stamp(b, i, "interrupted");
+	} else if (nd->exit_code == 0) {
+		nd->status = ST_DONE;
+		if (!strcmp(r->id, "ch5/binutils-pass1")) {
+			b->sbu = nd->wall;
+			sbu_write(b->cfg->workdir, b->sbu);
+		}
+		write_stamp(b, i, "ok");
+		struct progress_step s = pstep(b, i);
+		b->pg->done(b->pg, &s);
+	} else {
+		nd->status = ST_FAILED;
+		write_stamp(b, i, "failed");
+		struct progress_step s = pstep(b, i);
+		b->pg->fail(b->pg, &s);
+		if (!b->cfg->keep_going)
+			b->stopping = true;
+	}
+	struct step_report rep = {r->id, r->title, b->set.stages[r->stage].name, r->sbu, nd->status, nd->reason,
+	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code};
+	timings_append(b->cfg->workdir, &rep, b->sbu);
+	write_report(b, "running");
+	if (nd->status == ST_DONE)
+		maybe_snapshot(b, r->stage);
+}
+
+static void reap(struct build *b)
+{
+	for (size_t i = 0; i < b->g.n; i++) {
+		struct node *nd = &b->nodes[i];
+		if (nd->status != ST_RUNNING)
+			continue;
+		int ws;
+		struct rusage ru;
+		if (nd->job.prep_pid > 0) {
+			if (waitpid(nd->job.prep_pid, &ws, WNOHANG) == nd->job.prep_pid)
+				launch_step(b, i, ws);
+			continue;
+		}
+		pid_t p = wait4(nd->job.pid, &ws, WNOHANG, &ru);
+		if (p == nd->job.pid)
+			finish_step(b, i, ws, &ru);
+	}
+}
+
+/* Stop the running steps: SIGTERM to the sandbox's process, which takes the step's whole pid
+ * namespace down before it exits; `hard`: SIGKILL to it and to the init of its namespace (whose
+ * end kills everything in it; we are a child subreaper, so the orphaned init is ours to wait for). */
+static void kill_running(struct build *b, bool hard)
+{
+	for (size_t i = 0; i < b->g.n; i++) {
+		if (b->nodes[i].status == ST_RUNNING && b->nodes[i].job.prep_pid > 0)
+			kill(b->nodes[i].job.prep_pid, SIGKILL);
+		pid_t pid = b->nodes[i].job.pid;
+		if (b->nodes[i].status != ST_RUNNING || pid <= 0)
+			continue;
+		if (!hard) {
+			kill(pid, SIGTERM);
+			continue;
+		}
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+		char *kids = read_file(path, NULL);
+		kill(pid, SIGKILL);
+		char *save = NULL;
+		for (char *w = kids ? strtok_r(kids, " \n", &save) : NULL; w; w = strtok_r(NULL, " \n", &save))
+			kill((pid_t)atol(w), SIGKILL);
+		free(kids);
+	}
+}
+
+/* After killing: wait (up to 10 s) until every process we started is gone. */
+static void wait_orphans(void)
+{
+	for (int k = 0; k < 1000; k++) {
+		pid_t w = waitpid(-1, NULL, WNOHANG);
+		if (w < 0 && errno == ECHILD)
+			return;
+		if (w == 0)
+			usleep(10000);
+	}
+}
+
+static void loop(struct build *b, int sig_r)
+{
+	size_t n = b->g.n;
+	struct pollfd *pfd = xcalloc(n + 2, sizeof *pfd);
+	size_t *who = xcalloc(n + 2, sizeof *who);
+	for (;;) {
+		bool want_token = false;
+		while (!b->stopping && !(b->cfg->sequential && b->nrunning > 0)) {
+			ssize_t i = pick(b);
+			if (i < 0)
+				break;
+			if (!jobserver_take(&b->js)) {
+				want_token = true;
+				break;
+			}
+			start_step(b, (size_t)i);
+		}
+		if (b->nrunning == 0 && !want_token)
+			break;
+		size_t np = 0;
+		pfd[np++] = (struct pollfd){sig_r, POLLIN, 0};
+		if (want_token && !b->stopping)
+			pfd[np++] = (struct pollfd){b->js.rfd, POLLIN, 0};
+		for (size_t i = 0; i < n; i++)
+			if (b->nodes[i].status == ST_RUNNING && b->nodes[i].job.out_fd >= 0) {
+				who[np] = i;
+				pfd[np++] = (struct pollfd){b->nodes[i].job.out_fd, POLLIN, 0};
+			}
+		int r = poll(pfd, np, b->nrunning ? 1000 : -1);
+		if (r < 0 && errno != EINTR)
+			die("poll:");
+		for (size_t k = 0; r > 0 && k < np; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (pfd[k].fd == sig_r) {
+				unsigned char sigs[64];
+				ssize_t m = read(sig_r, sigs, sizeof sigs);
+				for (ssize_t q = 0; q < m; q++)
+					if ((sigs[q] == SIGINT || sigs[q] == SIGTERM) && !b->signal) {
+						b->signal = sigs[q];
+						b->stopping = true;
+						b->killed_at = now_mono();
+						kill_running(b, false);
+					}
+			} else if (pfd[k].fd != b->js.rfd) {
+				struct job *job = &b->nodes[who[k]].job;
+				if (!runner_drain(job)) {
+					close(job->out_fd);
+					job->out_fd = -1;
+				}
+			}
+		}
+		/* SIGCHLD may have come while we were busy: reap in any case (cheap, WNOHANG). */
+		reap(b);
+		if (b->pg->tick)
+			b->pg->tick(b->pg);
+		if (b->killed_at > 0 && now_mono() - b->killed_at > 10 && b->nrunning) {
+			kill_running(b, true); /* SIGTERM was not enough */
+			b->killed_at = now_mono();
+		}
+	}
+	free(pfd);
+	free(who);
+}
+
+/* As root, user-mode steps run as the build uid: it must be able to reach the work directory. */
+static int check_reachable(struct build *b)
+{
+	if (!b->run.as_root)
+		return 0;
+	bool any = false;
+	for (size_t i = 0; i < b->g.n && !any; i++)
+		any = b->nodes[i].status == ST_PENDING && b->set.steps[i].mode == MODE_USER;
+	if (!any)
+		return 0;
+	char *p = xstrdup(b->cfg->workdir);
+	int rc = 0;
+	for (char *slash = p; slash; slash = strchr(slash + 1, '/')) {
+		char save = slash[1];
+		slash[1] = '\0';
+		struct stat st;
+		if (stat(p, &st) == 0) {
+			bool ok = (st.st_mode & S_IXOTH) || (st.st_uid == b->run.uid && (st.st_mode & S_IXUSR)) ||
+			          (st.st_gid == b->run.gid && (st.st_mode & S_IXGRP));
+			if (!ok) {
+				size_t len = strlen(p);
+				if (len > 1 && p[len - 1] == '/')
+					p[len - 1] = '\0';
+				errorf("the build uid %u, which runs chapters 4 to 6, cannot enter %s (mode %04o): use a work "
+				       "directory it can reach (e.g. -C /var/tmp/lfs), or chmod o+x %s; nothing was run",
+				       (unsigned)b->run.uid, p, (unsigned)(st.st_mode & 07777), p);
+				rc = -1;
+			}
+		}
+		slash[1] = save;
+		if (rc < 0 || !save)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* ---- planning ---- */
+
+static int plan(struct build *b, bool explain_only)
+{
+	size_t n = b->g.n;
+	int rc = 0;
+	if (b->cfg->from && !explain_only) {
+		char *note = xasprintf("forced by --from %s", b->cfg->from);
+		for (size_t i = 0; i < n; i++)
+			if (b->nodes[i].forced && b->nodes[i].selected)
+				stamp_invalidate(b->cfg->workdir, b->set.steps[i].id, note);
+		free(note);
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = b->g.order[k];
+		struct node *nd = &b->nodes[i];
+		nd->exit_code = -1;
+		nd->have_stamp = stamp_read(b->cfg->workdir, b->set.steps[i].id, &nd->stamp) == 0;
+		size_t nd_n = b->g.ndeps[i];
+		char **ids = xcalloc(nd_n + 1, sizeof *ids), **hashes = xcalloc(nd_n + 1, sizeof *hashes);
+		for (size_t d = 0; d < nd_n; d++) {
+			size_t j = b->g.deps[i][d];
+			ids[d] = b->set.steps[j].id;
+			hashes[d] = b->nodes[j].hash;
+		}
+		if (runner_inputs(&b->run, i, ids, hashes, nd_n, nd->have_stamp ? &nd->stamp.inputs : NULL, &nd->inputs) < 0)
+			rc = -1;
+		free(ids);
+		free(hashes);
+		nd->hash = inputs_hash(&nd->inputs);
+		nd->reason = stamp_reason(&nd->stamp, nd->have_stamp, &nd->inputs, nd->hash);
+		if (!nd->reason && nd->forced)
+			nd->reason = xstrdup(b->cfg->only ? "--only" : "forced");
+		if (!nd->selected)
+			nd->status = ST_EXCLUDED;
+		else if (!nd->reason)
+			nd->status = ST_SKIPPED;
+		else
+			nd->status = ST_PENDING;
+	}
+	return rc;
+}
+
+static void print_tail(const char *path, int lines, FILE *out)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text) {
+		fprintf(out, "  (no log: %s)\n", path);
+		return;
+	}
+	size_t start = len;
+	int count = 0;
+	if (start && text[start - 1] == '\n')
+		start--;
+	while (start > 0 && count < lines) {
+		if (text[start - 1] == '\n')
+			count++;
+		if (count < lines)
+			start--;
+	}
+	fprintf(out, "---- last %d lines of %s ----\n%s", lines, path, text + start);
+	if (len && text[len - 1] != '\n')
+		fputc('\n', out);
+	fprintf(out, "----\n");
+	free(text);
+}
+
+char *sched_resume_command(const struct config *cfg, int argc, char **argv)
+{
+	struct strv a = {0};
+	strv_add(&a, "lfsbuild");
+	strv_add(&a, "-C");
+	strv_add(&a, cfg->workdir);
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+		*strrchr(exe, '/') = '\0';
+		char *def = path_join(exe, "book");
+		if (strcmp(def, cfg->bookdir)) {
+			strv_add(&a, "--book");
+			strv_add(&a, cfg->bookdir);
+		}
+		free(def);
+	}
+	char *defsrc = path_join(cfg->workdir, "sources");
+	if (strcmp(defsrc, cfg->sources)) {
+		strv_add(&a, "--sources");
+		strv_add(&a, cfg->sources);
+	}
+	free(defsrc);
+	strv_add(&a, "build");
+	strv_push(&a, xasprintf("-j%d", cfg->jobs));
+	if (cfg->sequential)
+		strv_add(&a, "--sequential");
+	if (cfg->keep_going)
+		strv_add(&a, "-k");
+	if (cfg->tests)
+		strv_add(&a, "--tests");
+	if (cfg->keep)
+		strv_add(&a, "--keep");
+	if (cfg->snapshots)
+		strv_add(&a, "--snapshots");
+	if (cfg->until) {
+		strv_add(&a, "--until");
+		strv_add(&a, cfg->until);
+	}
+	if (cfg->only) {
+		strv_add(&a, "--only");
+		strv_add(&a, cfg->only);
+	}
+	for (int k = 0; k < argc; k++)
+		strv_add(&a, argv[k]);
+	char *s = exec_cmdline(a.v);
+	strv_free(&a);
+	return s;
+}
+
+static void triage(struct build *b, int argc, char **argv)
+{
+	char *resume = sched_resume_command(b->cfg, argc, argv);
+	size_t nfailed = 0, nblocked = 0;
+	for (size_t k = 0; k < b->g.n; k++) {
+		size_t i = b->g.order[k];
+		struct node *nd = &b->nodes[i];
+		if (nd->status == ST_BLOCKED)
+			nblocked++;
+		if (nd->status != ST_FAILED)
+			continue;
+		nfailed++;
+		char *log = runner_log_path(b->cfg, b->set.steps[i].id);
+		fprintf(stderr, "\nlfsbuild: step %s (%s) failed: ", b->set.steps[i].id, b->set.steps[i].title);
+		if (nd->error)
+			fprintf(stderr, "%s\n", nd->error);
+		else if (nd->exit_code > 128)
+			fprintf(stderr, "killed by signal %d\n", nd->exit_code - 128);
+		else
+			fprintf(stderr, "exit status %d\n", nd->exit_code);
+		print_tail(log, 30, stderr);
+		fprintf(stderr, "full log: %s\nrecipe:   %s\n", log, b->set.steps[i].file);
+		free(log);
+	}
+	if (nblocked)
+		fprintf(stderr, "lfsbuild: %zu step%s not run because a step before %s failed\n", nblocked,
+		        nblocked == 1 ? " was" : "s were", nblocked == 1 ? "it" : "them");
+	if (nfailed)
+		fprintf(stderr, "lfsbuild: fix the cause above, then resume with:\n  %s\n", resume);
+	free(resume);
+}
+
+static int take_lock(const struct config *cfg)
+{
+	char *dir = config_path(cfg, "state");
+	char *path = path_join(dir, "lock");
+	if (mkdir_p(dir, 0755) < 0)
+		die("cannot create %s:", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("cannot open %s:", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char *pid = read_file(path, NULL);
+		errorf("another lfsbuild (pid %s) is building in %s; wait for it or stop it first",
+		       pid ? str_trim(pid) : "?", cfg->workdir);
+		free(pid);
+		close(fd);
+		fd = -1;
+	} else {
+		char txt[32];
+		int len = snprintf(txt, sizeof txt, "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, txt, (size_t)len, 0) < 0) {
+			/* the pid is informative only */
+		}
+	}
+	free(dir);
+	free(path);
+	return fd;
+}
+
+int sched_build(const struct config *cfg, int argc, char **argv, struct progress *pg)
+{
+	struct build bb = {0}, *b = &bb;
+	b->cfg = cfg;
+	b->pg = pg;
+	b->started = now_wall();
+	if (recipe_set_open(cfg->bookdir, &b->set, &b->man) < 0)
+		return EXIT_FAILURE;
+	int rc = EXIT_FAILURE, lock = -1;
+	bool have_graph = false, have_js = false, have_runner = false;
+	if (graph_build(&b->set, &b->g) < 0)
+		goto out;
+	have_graph = true;
+	size_t n = b->g.n;
+	b->nodes = xcalloc(n + 1, sizeof *b->nodes);
+	b->rep = xcalloc(n + 1, sizeof *b->rep);
+	if (jobserver_open(&b->js, cfg->jobs) < 0) {
+		errorf("cannot create the jobserver pipe:");
+		goto out;
+	}
+	have_js = true;
+	runner_init(&b->run, cfg, &b->set, &b->man, &b->js);
+	have_runner = true;
+	if (cfg->explain) {
+		int k = recipe_set_find(&b->set, cfg->explain);
+		if (k < 0) {
+			bad_spec("--explain", cfg->explain);
+			rc = 2;
+			goto out;
+		}
+		rc = runner_explain(&b->run, (size_t)k, stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		goto out;
+	}
+	if (select_steps(b, argc, argv) < 0) {
+		rc = 2;
+		goto out;
+	}
+	lock = take_lock(cfg);
+	if (lock < 0)
+		goto out;
+	if (plan(b, false) < 0)
+		goto out;
+	b->sbu = sbu_read(cfg->workdir);
+	b->command = sched_resume_command(cfg, argc, argv);
+	if (cfg->only) {
+		/* --only runs the step whatever comes before it: say when that is not up to date */
+		int k = recipe_set_find(&b->set, cfg->only);
+		struct buf stale = {0};
+		size_t count = 0;
+		for (size_t a = 0; k >= 0 && a < n; a++)
+			if (graph_after(&b->g, a, (size_t)k) && b->nodes[a].reason && count++ < 3)
+				buf_printf(&stale, "%s%s (%s)", stale.len ? ", " : "", b->set.steps[a].id, b->nodes[a].reason);
+		if (count)
+			warnx("--only %s: %zu step%s before it %s not up to date: %s%s", cfg->only, count, count == 1 ? "" : "s",
+			      count == 1 ? "is" : "are", stale.data, count > 3 ? ", ..." : "");
+		buf_free(&stale);
+	}
+	/* Every source of the steps that will run must be in the cache before anything starts. */
+	bool ready = true;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = b->g.order[k];
+		struct node *nd = &b->nodes[i];
+		if (nd->selected)
+			b->total++;
+		struct progress_step s = pstep(b, i);
+		if (nd->status == ST_SKIPPED) {
+			b->finished++;
+			s.reason = "up to date";
+			pg->skip(pg, &s);
+		} else if (nd->status == ST_PENDING) {
+			pg->run(pg, &s);
+			if (!runner_sources_ready(&b->run, i))
+				ready = false;
+		}
+	}
+	if (!ready) {
+		fprintf(stderr, "lfsbuild: sources are missing (above); nothing was run. `lfsbuild fetch` gets them all.\n");
+		goto out;
+	}
+	if (check_reachable(b) < 0)
+		goto out;
+	write_report(b, "running");
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	int sp[2];
+	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
+		die("pipe:");
+	sig_w = sp[1];
+	struct sigaction sa = {0}, old_int, old_term, old_chld, old_pipe;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, &old_chld);
+	struct sigaction ign = {0};
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+
+	loop(b, sp[0]);
+
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGCHLD, &old_chld, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	close(sp[0]);
+	close(sp[1]);
+	sig_w = -1;
+
+	if (b->signal)
+		wait_orphans();
+	size_t nfailed = 0, ndone = 0;
+	for (size_t i = 0; i < n; i++) {
+		nfailed += b->nodes[i].status == ST_FAILED;
+		ndone += b->nodes[i].status == ST_DONE;
+	}
+	if (b->signal) {
+		write_report(b, "interrupted");
+		char *resume = sched_resume_command(cfg, argc, argv);
+		fprintf(stderr, "\nlfsbuild: interrupted by %s; the steps that were running will run again from a fresh "
+		                "build directory.\nResume with:\n  %s\n",
+		        b->signal == SIGINT ? "SIGINT" : "SIGTERM", resume);
+		free(resume);
+		rc = 128 + b->signal;
+	} else if (nfailed) {
+		write_report(b, "failed");
+		triage(b, argc, argv);
+		rc = EXIT_FAILURE;
+	} else {
+		write_report(b, "done");
+		if (!cfg->quiet) {
+			char *msg = xasprintf("build complete: %zu step%s run, %zu up to date, in %s", ndone,
+			                      ndone == 1 ? "" : "s", b->finished - ndone, fmt_duration(now_wall() - b->started));
+			pg->note(pg, msg);
+			free(msg);
+		}
+		rc = EXIT_SUCCESS;
+	}
+out:
+	if (lock >= 0)
+		close(lock);
+	for (size_t i = 0; b->nodes && i < b->g.n; i++) {
+		struct node *nd = &b->nodes[i];
+		free(nd->hash);
+		strv_free(&nd->inputs);
+		stamp_free(&nd->stamp);
+		free(nd->reason);
+		free(nd->error);
+		free(nd->job.builddir);
+		free(nd->job.log_path);
+	}
+	free(b->nodes);
+	free(b->rep);
+	free(b->command);
+	if (have_runner)
+		runner_free(&b->run);
+	if (have_js)
+		jobserver_close(&b->js);
+	if (have_graph)
+		graph_free(&b->g);
+	manifest_free(&b->man);
+	recipe_set_free(&b->set);
+	return rc;
+}

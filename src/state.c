@@ -1,0 +1,393 @@
+/* state: stamps, run.json, timings.tsv, the measured SBU. */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+const char *step_status_name(enum step_status s)
+{
+	static const char *const names[] = {"pending", "skipped", "running", "done", "failed", "interrupted",
+	                                    "blocked", "excluded"};
+	return (size_t)s < ARRAY_LEN(names) ? names[s] : "?";
+}
+
+char *sha256_hex(const void *data, size_t len)
+{
+	struct digest d;
+	char hex[65];
+	if (digest_init(&d, true, false) < 0)
+		die("cannot compute a sha256");
+	digest_update(&d, data, len);
+	digest_final(&d, hex, NULL);
+	return xstrdup(hex);
+}
+
+char *sha256_file(const char *path)
+{
+	char hex[65];
+	if (digest_file(path, hex, NULL, NULL) < 0)
+		return NULL;
+	return xstrdup(hex);
+}
+
+char *inputs_hash(const struct strv *inputs)
+{
+	struct buf b = {0};
+	buf_puts(&b, "");
+	for (size_t i = 0; i < inputs->n; i++) {
+		buf_puts(&b, inputs->v[i]);
+		buf_puts(&b, "\n");
+	}
+	char *h = sha256_hex(b.data, b.len);
+	buf_free(&b);
+	return h;
+}
+
+static int write_quick(const char *path, const char *data, size_t len);
+
+char *stamp_path(const char *workdir, const char *id)
+{
+	return xasprintf("%s/state/stamps/%s.stamp", workdir, id);
+}
+
+void stamp_free(struct stamp *s)
+{
+	free(s->result);
+	free(s->hash);
+	strv_free(&s->inputs);
+	free(s->note);
+	memset(s, 0, sizeof *s);
+}
+
+int stamp_read(const char *workdir, const char *id, struct stamp *s)
+{
+	memset(s, 0, sizeof *s);
+	s->exit_code = -1;
+	char *path = stamp_path(workdir, id);
+	char *text = read_file(path, NULL);
+	free(path);
+	if (!text)
+		return -1;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			continue;
+		*sp = '\0';
+		const char *k = line, *v = sp + 1;
+		if (!strcmp(k, "result"))
+			free(s->result), s->result = xstrdup(v);
+		else if (!strcmp(k, "hash"))
+			free(s->hash), s->hash = xstrdup(v);
+		else if (!strcmp(k, "input"))
+			strv_add(&s->inputs, v);
+		else if (!strcmp(k, "start"))
+			s->start = atof(v);
+		else if (!strcmp(k, "wall"))
+			s->wall = atof(v);
+		else if (!strcmp(k, "cpu"))
+			s->cpu = atof(v);
+		else if (!strcmp(k, "maxrss"))
+			s->maxrss_kib = atol(v);
+		else if (!strcmp(k, "exit"))
+			s->exit_code = atoi(v);
+		else if (!strcmp(k, "note"))
+			free(s->note), s->note = xstrdup(v);
+	}
+	free(text);
+	if (!s->result || !s->hash) {
+		stamp_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+int stamp_write(const char *workdir, const char *id, const struct stamp *s)
+{
+	struct buf b = {0};
+	buf_printf(&b, "step %s\nresult %s\nhash %s\n", id, s->result, s->hash);
+	for (size_t i = 0; i < s->inputs.n; i++)
+		buf_printf(&b, "input %s\n", s->inputs.v[i]);
+	buf_printf(&b, "start %.3f\nwall %.3f\ncpu %.3f\nmaxrss %ld\nexit %d\n", s->start, s->wall, s->cpu,
+	           s->maxrss_kib, s->exit_code);
+	if (s->note)
+		buf_printf(&b, "note %s\n", s->note);
+	char *path = stamp_path(workdir, id);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	int r = mkdir_p(path, 0755);
+	*slash = '/';
+	if (r == 0)
+		r = write_quick(path, b.data, b.len);
+	int e = errno;
+	free(path);
+	buf_free(&b);
+	errno = e;
+	return r;
+}
+
+int stamp_invalidate(const char *workdir, const char *id, const char *note)
+{
+	struct stamp s;
+	if (stamp_read(workdir, id, &s) < 0)
+		return 0;
+	free(s.result);
+	s.result = xstrdup("invalid");
+	free(s.note);
+	s.note = xstrdup(note);
+	int r = stamp_write(workdir, id, &s);
+	stamp_free(&s);
+	return r;
+}
+
+/* The input's kind and name: "recipe", "source binutils", "dep ch5/x" (the line without its hash). */
+static char *input_key(const char *line)
+{
+	const char *last = strrchr(line, ' ');
+	return last ? xstrndup(line, (size_t)(last - line)) : xstrdup(line);
+}
+
+static const char *find_input(const struct strv *v, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; i < v->n; i++)
+		if (!strncmp(v->v[i], key, n) && v->v[i][n] == ' ')
+			return v->v[i];
+	return NULL;
+}
+
+static void add_reason(struct buf *b, int *count, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_reason(struct buf *b, int *count, const char *fmt, ...)
+{
+	if (++*count > 3) {
+		if (*count == 4)
+			buf_puts(b, ", ...");
+		return;
+	}
+	if (b->len)
+		buf_puts(b, ", ");
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_puts(b, s);
+	free(s);
+}
+
+char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *inputs, const char *hash)
+{
+	if (!have_stamp)
+		return xstrdup("new");
+	if (!strcmp(s->result, "failed"))
+		return s->exit_code >= 0 ? xasprintf("last run failed (exit %d)", s->exit_code) : xstrdup("last run failed");
+	if (!strcmp(s->result, "interrupted") || !strcmp(s->result, "running"))
+		return xstrdup("interrupted last time");
+	if (!strcmp(s->result, "invalid"))
+		return s->note ? xstrdup(s->note) : xstrdup("invalidated");
+	if (strcmp(s->result, "ok"))
+		return xasprintf("unknown result '%s'", s->result);
+	if (!strcmp(s->hash, hash))
+		return NULL;
+	struct buf b = {0};
+	int count = 0;
+	for (size_t i = 0; i < inputs->n; i++) {
+		char *key = input_key(inputs->v[i]);
+		const char *old = find_input(&s->inputs, key);
+		if (!old || strcmp(old, inputs->v[i])) {
+			const char *name = strchr(key, ' ') ? strchr(key, ' ') + 1 : "";
+			if (str_starts(key, "recipe"))
+				add_reason(&b, &count, "recipe changed");
+			else if (str_starts(key, "stage"))
+				add_reason(&b, &count, "stage definition changed");
+			else if (str_starts(key, "engine"))
+				add_reason(&b, &count, "engine changed");
+			else if (str_starts(key, "file "))
+				add_reason(&b, &count, "file %s %s", name, old ? "changed" : "added");
+			else if (str_starts(key, "source "))
+				add_reason(&b, &count, "source %s %s", name, old ? "changed" : "added");
+			else if (str_starts(key, "config "))
+				add_reason(&b, &count, "configuration changed: %s", name);
+			else if (str_starts(key, "tests"))
+				add_reason(&b, &count, "tests turned %s", strrchr(inputs->v[i], ' ') + 1);
+			else if (str_starts(key, "dep "))
+				add_reason(&b, &count, old ? "dependency %s rebuilt" : "new dependency %s", name);
+			else
+				add_reason(&b, &count, "%s changed", key);
+		}
+		free(key);
+	}
+	for (size_t i = 0; i < s->inputs.n; i++) {
+		char *key = input_key(s->inputs.v[i]);
+		if (!find_input(inputs, key)) {
+			const char *name = strchr(key, ' ') ? strchr(key, ' ') + 1 : key;
+			if (str_starts(key, "dep "))
+				add_reason(&b, &count, "dependency %s dropped", name);
+			else
+				add_reason(&b, &count, "%s dropped", key);
+		}
+		free(key);
+	}
+	if (!b.len)
+		buf_puts(&b, "inputs changed");
+	return b.data;
+}
+
+/* ---- run.json ---- */
+
+static void json_str(struct buf *b, const char *s)
+{
+	if (!s) {
+		buf_puts(b, "null");
+		return;
+	}
+	buf_puts(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_add(b, p, 1);
+	}
+	buf_puts(b, "\"");
+}
+
+static void json_num(struct buf *b, double v, bool present)
+{
+	if (!present || !isfinite(v))
+		buf_puts(b, "null");
+	else
+		buf_printf(b, "%.3f", v);
+}
+
+/* Write without fsync: tmp file + rename. */
+static int write_quick(const char *path, const char *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(tmp);
+		return -1;
+	}
+	ssize_t n = write(fd, data, len);
+	int r = (n == (ssize_t)len) ? 0 : -1;
+	if (close(fd) < 0)
+		r = -1;
+	if (r == 0)
+		r = rename(tmp, path);
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+int run_report_write(const char *workdir, const struct run_report *r)
+{
+	struct buf b = {0};
+	size_t done = 0, skipped = 0, failed = 0, running = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		enum step_status st = r->steps[i].status;
+		done += st == ST_DONE;
+		skipped += st == ST_SKIPPED;
+		failed += st == ST_FAILED || st == ST_INTERRUPTED;
+		running += st == ST_RUNNING;
+	}
+	buf_printf(&b, "{\"version\":1,\"pid\":%ld,\"state\":", (long)r->pid);
+	json_str(&b, r->state);
+	buf_puts(&b, ",\"command\":");
+	json_str(&b, r->command);
+	buf_printf(&b, ",\"started\":%.3f,\"updated\":%.3f,\"jobs\":%d,\"sbu\":", r->started, r->updated, r->jobs);
+	json_num(&b, r->sbu, r->sbu > 0);
+	buf_printf(&b, ",\"total\":%zu,\"done\":%zu,\"skipped\":%zu,\"failed\":%zu,\"running\":%zu,\"steps\":[",
+	           r->n, done, skipped, failed, running);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct step_report *s = &r->steps[i];
+		bool started = s->start > 0;
+		buf_puts(&b, i ? ",\n{\"id\":" : "\n{\"id\":");
+		json_str(&b, s->id);
+		buf_puts(&b, ",\"title\":");
+		json_str(&b, s->title);
+		buf_puts(&b, ",\"stage\":");
+		json_str(&b, s->stage);
+		buf_printf(&b, ",\"sbu_book\":%.2f,\"status\":\"%s\",\"reason\":", s->sbu_book, step_status_name(s->status));
+		json_str(&b, s->reason);
+		buf_puts(&b, ",\"start\":");
+		json_num(&b, s->start, started);
+		bool finished = started && s->status != ST_RUNNING && s->status != ST_PENDING;
+		buf_puts(&b, ",\"wall\":");
+		json_num(&b, s->wall, finished);
+		buf_puts(&b, ",\"cpu\":");
+		json_num(&b, s->cpu, finished);
+		if (finished)
+			buf_printf(&b, ",\"maxrss_kib\":%ld", s->maxrss_kib);
+		else
+			buf_puts(&b, ",\"maxrss_kib\":null");
+		if (s->exit_code >= 0)
+			buf_printf(&b, ",\"exit\":%d", s->exit_code);
+		else
+			buf_puts(&b, ",\"exit\":null");
+		buf_printf(&b, ",\"log\":\"logs/%s.log\"}", s->id);
+	}
+	buf_puts(&b, "\n]}\n");
+	char *dir = path_join(workdir, "state");
+	char *path = path_join(dir, "run.json");
+	int rc = mkdir_p(dir, 0755);
+	if (rc == 0)
+		rc = write_quick(path, b.data, b.len);
+	free(dir);
+	free(path);
+	buf_free(&b);
+	return rc;
+}
+
+int timings_append(const char *workdir, const struct step_report *s, double sbu)
+{
+	char *dir = path_join(workdir, "logs");
+	char *path = path_join(dir, "timings.tsv");
+	mkdir_p(dir, 0755);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	free(dir);
+	free(path);
+	if (fd < 0)
+		return -1;
+	char line[512];
+	char sbus[32] = "-";
+	if (sbu > 0)
+		snprintf(sbus, sizeof sbus, "%.2f", s->wall / sbu);
+	int n = snprintf(line, sizeof line, "%s\t%.0f\t%.2f\t%s\t%.2f\t%ld\t%s\n", s->id, s->start, s->wall, sbus,
+	                 s->cpu, s->maxrss_kib, step_status_name(s->status));
+	ssize_t w = write(fd, line, (size_t)n);
+	close(fd);
+	return w == n ? 0 : -1;
+}
+
+double sbu_read(const char *workdir)
+{
+	char *path = xasprintf("%s/state/sbu", workdir);
+	char *t = read_file(path, NULL);
+	free(path);
+	double v = t ? atof(t) : 0;
+	free(t);
+	return v > 0 ? v : 0;
+}
+
+int sbu_write(const char *workdir, double seconds)
+{
+	char *dir = path_join(workdir, "state");
+	char *path = path_join(dir, "sbu");
+	char text[64];
+	int n = snprintf(text, sizeof text, "%.3f\n", seconds);
+	int r = mkdir_p(dir, 0755);
+	if (r == 0)
+		r = write_quick(path, text, (size_t)n);
+	free(dir);
+	free(path);
+	return r;
+}

@@ -1,0 +1,328 @@
+/* unpack: libarchive extraction into a staging directory, top-directory discovery, and the
+ * snapshots of the root. Extraction runs with the process's cwd set to the target directory so
+ * that libarchive's "no absolute paths, no .., no symlinks on the way" checks apply. */
+#include "unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int fail(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int copy_data(struct archive *ar, struct archive *aw)
+{
+	for (;;) {
+		const void *buff;
+		size_t size;
+		la_int64_t offset;
+		int r = archive_read_data_block(ar, &buff, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			return ARCHIVE_OK;
+		if (r < ARCHIVE_WARN)
+			return r;
+		if (archive_write_data_block(aw, buff, size, offset) < ARCHIVE_WARN)
+			return ARCHIVE_FATAL;
+	}
+}
+
+/* Extract into `todir` (which exists). *not_archive is set when the file is no archive. */
+static int extract(const char *path, const char *todir, int flags, bool *not_archive, char *errbuf, size_t errlen)
+{
+	if (not_archive)
+		*not_archive = false;
+	struct archive *a = archive_read_new(), *w = archive_write_disk_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_write_disk_set_options(w, flags);
+	int rc = -1, cwd = -1;
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		fail(errbuf, errlen, "cannot open %s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(todir) < 0) {
+		fail(errbuf, errlen, "cannot enter %s: %s", todir, strerror(errno));
+		goto out;
+	}
+	for (size_t n = 0;; n++) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			if (n == 0 && not_archive && archive_error_string(a) && strstr(archive_error_string(a), "Unrecognized archive format"))
+				*not_archive = true;
+			fail(errbuf, errlen, "%s: %s", path, archive_error_string(a));
+			goto out;
+		}
+		r = archive_write_header(w, e);
+		if (r < ARCHIVE_WARN) {
+			fail(errbuf, errlen, "%s: %s: %s", path, archive_entry_pathname(e), archive_error_string(w));
+			goto out;
+		}
+		if (archive_entry_size(e) > 0 && copy_data(a, w) < ARCHIVE_WARN) {
+			fail(errbuf, errlen, "%s: %s: %s", path, archive_entry_pathname(e),
+			     archive_error_string(a) ? archive_error_string(a) : archive_error_string(w));
+			goto out;
+		}
+		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
+			fail(errbuf, errlen, "%s: %s: %s", path, archive_entry_pathname(e), archive_error_string(w));
+			goto out;
+		}
+	}
+	if (archive_write_close(w) < ARCHIVE_WARN) {
+		fail(errbuf, errlen, "%s: %s", path, archive_error_string(w));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0)
+			die("cannot return to the working directory:");
+		close(cwd);
+	}
+	archive_read_free(a);
+	archive_write_free(w);
+	return rc;
+}
+
+static int copy_file(const char *from, const char *to, char *errbuf, size_t errlen)
+{
+	size_t len;
+	char *data = read_file(from, &len);
+	if (!data)
+		return fail(errbuf, errlen, "cannot read %s: %s", from, strerror(errno));
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n = fd >= 0 ? write(fd, data, len) : -1;
+	int e = errno;
+	if (fd >= 0 && close(fd) < 0 && n == (ssize_t)len)
+		n = -1, e = errno;
+	free(data);
+	if (n != (ssize_t)len)
+		return fail(errbuf, errlen, "cannot write %s: %s", to, strerror(e));
+	return 0;
+}
+
+int unpack_source(const char *archive, const char *destdir, const char *name, char **top, char *errbuf,
+                  size_t errlen)
+{
+	*top = NULL;
+	const char *base = strrchr(archive, '/') ? strrchr(archive, '/') + 1 : archive;
+	if (str_ends(base, ".patch") || str_ends(base, ".diff")) {
+		char *to = path_join(destdir, base);
+		int r = copy_file(archive, to, errbuf, errlen);
+		free(to);
+		if (r == 0)
+			*top = xstrdup(base);
+		return r;
+	}
+	char *stage = xasprintf("%s/.unpack-%s", destdir, name);
+	remove_tree(stage);
+	if (mkdir(stage, 0755) < 0) {
+		fail(errbuf, errlen, "cannot create %s: %s", stage, strerror(errno));
+		free(stage);
+		return -1;
+	}
+	bool not_archive;
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	if (extract(archive, stage, flags, &not_archive, errbuf, errlen) < 0) {
+		remove_tree(stage);
+		free(stage);
+		if (!not_archive)
+			return -1;
+		char *to = path_join(destdir, base);
+		int r = copy_file(archive, to, errbuf, errlen);
+		free(to);
+		if (r == 0)
+			*top = xstrdup(base);
+		return r;
+	}
+	/* One top directory: move it up; several entries: the staging directory becomes `name`. */
+	DIR *d = opendir(stage);
+	char *only = NULL;
+	int count = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (count++ == 0)
+			only = xstrdup(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	int rc = 0;
+	char *from = only ? path_join(stage, only) : NULL;
+	char *to = only ? path_join(destdir, only) : NULL;
+	if (count == 1 && is_dir(from) && !path_exists(to)) {
+		if (rename(from, to) < 0 || rmdir(stage) < 0)
+			rc = fail(errbuf, errlen, "cannot move %s to %s: %s", from, to, strerror(errno));
+		else
+			*top = xstrdup(only);
+	} else {
+		char *dst = path_join(destdir, name);
+		if (path_exists(dst) || rename(stage, dst) < 0)
+			rc = fail(errbuf, errlen, "cannot move %s to %s: %s", stage, dst,
+			          path_exists(dst) ? "it exists (two sources with the same name?)" : strerror(errno));
+		else
+			*top = xstrdup(name);
+		free(dst);
+	}
+	free(from);
+	free(to);
+	free(only);
+	free(stage);
+	return rc;
+}
+
+static uid_t ct_uid;
+static gid_t ct_gid;
+
+static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)type;
+	(void)ftw;
+	if (st->st_uid == ct_uid && st->st_gid == ct_gid)
+		return 0;
+	return lchown(path, ct_uid, ct_gid) < 0 ? -1 : 0;
+}
+
+int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	ct_uid = uid;
+	ct_gid = gid;
+	return nftw(path, chown_one, 32, FTW_PHYS | FTW_MOUNT);
+}
+
+int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errlen)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+	struct archive *disk = archive_read_disk_new(), *w = archive_write_new();
+	struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new();
+	int rc = -1;
+	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	archive_write_add_filter_zstd(w);
+	archive_write_set_format_pax(w);
+	archive_entry_linkresolver_set_strategy(lr, archive_format(w));
+	if (archive_write_open_filename(w, tmp) != ARCHIVE_OK) {
+		fail(errbuf, errlen, "cannot write %s: %s", tmp, archive_error_string(w));
+		goto out;
+	}
+	if (archive_read_disk_open(disk, dir) != ARCHIVE_OK) {
+		fail(errbuf, errlen, "cannot read %s: %s", dir, archive_error_string(disk));
+		goto out;
+	}
+	size_t dlen = strlen(dir);
+	for (;;) {
+		struct archive_entry *e = archive_entry_new();
+		int r = archive_read_next_header2(disk, e);
+		if (r == ARCHIVE_EOF) {
+			archive_entry_free(e);
+			break;
+		}
+		if (r < ARCHIVE_WARN) {
+			fail(errbuf, errlen, "%s: %s", dir, archive_error_string(disk));
+			archive_entry_free(e);
+			goto out;
+		}
+		archive_read_disk_descend(disk);
+		const char *p = archive_entry_pathname(e);
+		char *rel = strncmp(p, dir, dlen) == 0 ? xasprintf(".%s", p + dlen) : xstrdup(p);
+		archive_entry_set_pathname(e, rel);
+		free(rel);
+		struct archive_entry *sparse = NULL, *orig = e;
+		archive_entry_linkify(lr, &e, &sparse);
+		if (archive_write_header(w, e) < ARCHIVE_WARN) {
+			fail(errbuf, errlen, "%s: %s: %s", out, archive_entry_pathname(e), archive_error_string(w));
+			archive_entry_free(orig);
+			goto out;
+		}
+		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+			char buf[1 << 16];
+			la_ssize_t n;
+			while ((n = archive_read_data(disk, buf, sizeof buf)) > 0)
+				if (archive_write_data(w, buf, (size_t)n) < 0) {
+					fail(errbuf, errlen, "%s: %s", out, archive_error_string(w));
+					archive_entry_free(orig);
+					goto out;
+				}
+			if (n < 0) {
+				fail(errbuf, errlen, "%s: %s", archive_entry_pathname(e), archive_error_string(disk));
+				archive_entry_free(orig);
+				goto out;
+			}
+		}
+		if (e != orig)
+			archive_entry_free(e);
+		archive_entry_free(orig);
+	}
+	if (archive_write_close(w) != ARCHIVE_OK) {
+		fail(errbuf, errlen, "%s: %s", out, archive_error_string(w));
+		goto out;
+	}
+	if (rename(tmp, out) < 0) {
+		fail(errbuf, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_entry_linkresolver_free(lr);
+	archive_read_free(disk);
+	archive_write_free(w);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int snapshot_restore(const char *archive, const char *dir, char *errbuf, size_t errlen)
+{
+	if (remove_tree(dir) < 0)
+		return fail(errbuf, errlen, "cannot empty %s: %s", dir, strerror(errno));
+	if (mkdir_p(dir, 0755) < 0)
+		return fail(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
+	            ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	return extract(archive, dir, flags, NULL, errbuf, errlen);
+}
+
+char *unpack_peek_top(const char *archive)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	char *top = NULL;
+	struct archive_entry *e;
+	if (archive_read_open_filename(a, archive, 1 << 16) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *p = archive_entry_pathname(e);
+		while (str_starts(p, "./"))
+			p += 2;
+		size_t n = strcspn(p, "/");
+		if (n)
+			top = xstrndup(p, n);
+	}
+	archive_read_free(a);
+	return top;
+}

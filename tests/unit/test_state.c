@@ -1,0 +1,159 @@
+/* Unit tests of state: stamps round trip, the reasons a step runs again, run.json, timings. */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+
+static char *tmpdir(void)
+{
+	char *d = xstrdup("/tmp/lfsbuild-unit-state.XXXXXX");
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void rmdir_all(char *d)
+{
+	assert_int_equal(remove_tree(d), 0);
+	free(d);
+}
+
+static void test_stamp_roundtrip(void **state)
+{
+	(void)state;
+	char *w = tmpdir();
+	struct stamp s = {0}, r;
+	s.result = "ok";
+	strv_add(&s.inputs, "recipe abc");
+	strv_add(&s.inputs, "dep ch5/gcc-pass1 123");
+	s.hash = inputs_hash(&s.inputs);
+	s.start = 1700000000.5;
+	s.wall = 86.25;
+	s.cpu = 150;
+	s.maxrss_kib = 4242;
+	s.exit_code = 0;
+	assert_int_equal(stamp_write(w, "ch5/binutils-pass1", &s), 0);
+	char *p = stamp_path(w, "ch5/binutils-pass1");
+	assert_true(str_ends(p, "/state/stamps/ch5/binutils-pass1.stamp"));
+	assert_true(path_exists(p));
+	free(p);
+	assert_int_equal(stamp_read(w, "ch5/binutils-pass1", &r), 0);
+	assert_string_equal(r.result, "ok");
+	assert_string_equal(r.hash, s.hash);
+	assert_int_equal(r.inputs.n, 2);
+	assert_string_equal(r.inputs.v[1], "dep ch5/gcc-pass1 123");
+	assert_true(r.wall > 86.2 && r.wall < 86.3);
+	assert_int_equal(r.maxrss_kib, 4242);
+	assert_null(stamp_reason(&r, true, &s.inputs, s.hash));
+	stamp_free(&r);
+	assert_int_equal(stamp_invalidate(w, "ch5/binutils-pass1", "root restored"), 0);
+	assert_int_equal(stamp_read(w, "ch5/binutils-pass1", &r), 0);
+	char *why = stamp_reason(&r, true, &s.inputs, s.hash);
+	assert_string_equal(why, "root restored");
+	free(why);
+	stamp_free(&r);
+	assert_int_equal(stamp_read(w, "ch5/none", &r), -1);
+	free(s.hash);
+	strv_free(&s.inputs);
+	rmdir_all(w);
+}
+
+static char *reason(const char *old_inputs, const char *new_inputs)
+{
+	struct stamp s = {0};
+	s.result = xstrdup("ok");
+	struct strv nw = {0};
+	char *a = xstrdup(old_inputs), *b = xstrdup(new_inputs), *save = NULL;
+	for (char *l = strtok_r(a, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		strv_add(&s.inputs, l);
+	for (char *l = strtok_r(b, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		strv_add(&nw, l);
+	s.hash = inputs_hash(&s.inputs);
+	char *h = inputs_hash(&nw);
+	char *why = stamp_reason(&s, true, &nw, h);
+	free(h);
+	free(a);
+	free(b);
+	strv_free(&nw);
+	stamp_free(&s);
+	return why ? why : xstrdup("(none)");
+}
+
+#define REASON(old, new, want) do { char *r_ = reason(old, new); assert_string_equal(r_, want); free(r_); } while (0)
+
+static void test_reasons(void **state)
+{
+	(void)state;
+	REASON("recipe 1\nstage 1", "recipe 1\nstage 1", "(none)");
+	REASON("recipe 1\nstage 1", "recipe 2\nstage 1", "recipe changed");
+	REASON("recipe 1\nsource binutils aa", "recipe 1\nsource binutils bb", "source binutils changed");
+	REASON("recipe 1\ndep ch8/glibc aa", "recipe 1\ndep ch8/glibc bb", "dependency ch8/glibc rebuilt");
+	REASON("recipe 1\nconfig hostname aa", "recipe 1\nconfig hostname bb", "configuration changed: hostname");
+	REASON("recipe 1\ntests off", "recipe 1\ntests on", "tests turned on");
+	REASON("recipe 1\ndep ch8/a 1", "recipe 1", "dependency ch8/a dropped");
+	REASON("recipe 1", "recipe 2\nstage 2", "recipe changed, stage definition changed");
+	struct stamp s = {0};
+	struct strv none = {0};
+	char *why = stamp_reason(&s, false, &none, "x");
+	assert_string_equal(why, "new");
+	free(why);
+	s.result = "failed";
+	s.hash = "x";
+	s.exit_code = 2;
+	why = stamp_reason(&s, true, &none, "x");
+	assert_string_equal(why, "last run failed (exit 2)");
+	free(why);
+	s.result = "running";
+	why = stamp_reason(&s, true, &none, "x");
+	assert_string_equal(why, "interrupted last time");
+	free(why);
+}
+
+static void test_run_json_and_timings(void **state)
+{
+	(void)state;
+	char *w = tmpdir();
+	struct step_report steps[2] = {
+		{"ch5/binutils-pass1", "Binutils \"quoted\"", "cross", 1, ST_DONE, "new", 1700000000, 86.1, 150, 1234, 0},
+		{"ch5/gcc-pass1", "GCC", "cross", 3.2, ST_RUNNING, "new", 1700000090, 0, 0, 0, -1},
+	};
+	struct run_report r = {42, "running", "lfsbuild build", 1700000000, 1700000100, 2, 86.1, steps, 2};
+	assert_int_equal(run_report_write(w, &r), 0);
+	char *p = path_join(w, "state/run.json");
+	char *text = read_file(p, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"state\":\"running\""));
+	assert_non_null(strstr(text, "\"done\":1,"));
+	assert_non_null(strstr(text, "\"running\":1,"));
+	assert_non_null(strstr(text, "\"title\":\"Binutils \\\"quoted\\\"\""));
+	assert_non_null(strstr(text, "\"status\":\"running\",\"reason\":\"new\",\"start\":1700000090.000,\"wall\":null"));
+	assert_non_null(strstr(text, "\"log\":\"logs/ch5/gcc-pass1.log\""));
+	free(text);
+	free(p);
+	char *cmd = xasprintf("python3 -c 'import json; json.load(open(\"%s/state/run.json\"))'", w);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(timings_append(w, &steps[0], 86.1), 0);
+	p = path_join(w, "logs/timings.tsv");
+	text = read_file(p, NULL);
+	assert_string_equal(text, "ch5/binutils-pass1\t1700000000\t86.10\t1.00\t150.00\t1234\tdone\n");
+	free(text);
+	free(p);
+	assert_true(sbu_read(w) == 0);
+	assert_int_equal(sbu_write(w, 86.1), 0);
+	assert_true(sbu_read(w) > 86.09 && sbu_read(w) < 86.11);
+	rmdir_all(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stamp_roundtrip),
+		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_run_json_and_timings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

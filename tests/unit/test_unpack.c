@@ -1,0 +1,139 @@
+/* Unit tests of unpack: top-directory discovery, archives without one, patches; snapshots. */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unpack.h"
+#include "util.h"
+
+static char *dir;
+
+static void sh(const char *fmt, const char *arg)
+{
+	char *cmd = xasprintf(fmt, arg, arg, arg, arg);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = xstrdup("/tmp/lfsbuild-unit-unpack.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	sh("cd %s && mkdir -p mk/pkg-1.0/sub && echo hi > mk/pkg-1.0/sub/f && ln -s sub/f mk/pkg-1.0/l && "
+	   "tar -C mk -cJf pkg-1.0.tar.xz pkg-1.0 && echo a > mk/x && echo b > mk/y && tar -C mk -czf flat.tar.gz x y && "
+	   "printf -- '--- a\\n+++ b\\n' > fix-1.patch && tar -C mk -czf dotted.tar.gz ./pkg-1.0", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	remove_tree(dir);
+	free(dir);
+	return 0;
+}
+
+static void test_top_dir(void **state)
+{
+	(void)state;
+	char *arch = path_join(dir, "pkg-1.0.tar.xz"), *dest = path_join(dir, "b1"), *top = NULL;
+	char err[512];
+	mkdir_p(dest, 0755);
+	assert_int_equal(unpack_source(arch, dest, "pkg", &top, err, sizeof err), 0);
+	assert_string_equal(top, "pkg-1.0");
+	char *f = path_join(dest, "pkg-1.0/sub/f");
+	assert_true(path_exists(f));
+	free(f);
+	f = path_join(dest, ".unpack-pkg");
+	assert_false(path_exists(f));
+	free(f);
+	char *peek = unpack_peek_top(arch);
+	assert_string_equal(peek, "pkg-1.0");
+	free(peek);
+	free(top);
+	/* "./pkg-1.0/..." entries: the same top */
+	char *arch2 = path_join(dir, "dotted.tar.gz"), *dest2 = path_join(dir, "b2");
+	mkdir_p(dest2, 0755);
+	assert_int_equal(unpack_source(arch2, dest2, "pkg", &top, err, sizeof err), 0);
+	assert_string_equal(top, "pkg-1.0");
+	free(top);
+	free(arch);
+	free(arch2);
+	free(dest);
+	free(dest2);
+}
+
+static void test_flat_and_patch(void **state)
+{
+	(void)state;
+	char *arch = path_join(dir, "flat.tar.gz"), *dest = path_join(dir, "b3"), *top = NULL;
+	char err[512];
+	mkdir_p(dest, 0755);
+	assert_int_equal(unpack_source(arch, dest, "flat", &top, err, sizeof err), 0);
+	assert_string_equal(top, "flat");
+	char *f = path_join(dest, "flat/y");
+	assert_true(path_exists(f));
+	free(f);
+	free(top);
+	free(arch);
+	arch = path_join(dir, "fix-1.patch");
+	assert_int_equal(unpack_source(arch, dest, "fix", &top, err, sizeof err), 0);
+	assert_string_equal(top, "fix-1.patch");
+	f = path_join(dest, "fix-1.patch");
+	char *t = read_file(f, NULL);
+	assert_string_equal(t, "--- a\n+++ b\n");
+	free(t);
+	free(f);
+	free(top);
+	free(arch);
+	arch = path_join(dir, "missing.tar.gz");
+	assert_int_equal(unpack_source(arch, dest, "m", &top, err, sizeof err), -1);
+	assert_non_null(strstr(err, "missing.tar.gz"));
+	free(arch);
+	free(dest);
+}
+
+static void test_snapshot_roundtrip(void **state)
+{
+	(void)state;
+	char *root = path_join(dir, "root"), *snap = path_join(dir, "s.tar.zst");
+	sh("mkdir -p %s/usr/bin && echo x > %s/usr/bin/tool && chmod 750 %s/usr/bin/tool && ln -s usr/bin %s/bin", root);
+	sh("ln %s/usr/bin/tool %s/usr/bin/tool2", root);
+	char err[512];
+	assert_int_equal(snapshot_create(root, snap, err, sizeof err), 0);
+	sh("rm -rf %s/usr && echo junk > %s/junk", root);
+	assert_int_equal(snapshot_restore(snap, root, err, sizeof err), 0);
+	char *f = path_join(root, "usr/bin/tool"), *g = path_join(root, "usr/bin/tool2"), *j = path_join(root, "junk");
+	struct stat a, b;
+	assert_int_equal(stat(f, &a), 0);
+	assert_int_equal(stat(g, &b), 0);
+	assert_int_equal(a.st_mode & 07777, 0750);
+	assert_true(a.st_ino == b.st_ino); /* hard links stay links */
+	assert_false(path_exists(j));
+	char *l = path_join(root, "bin");
+	char buf[64] = {0};
+	assert_true(readlink(l, buf, sizeof buf - 1) > 0);
+	assert_string_equal(buf, "usr/bin");
+	free(l);
+	free(f);
+	free(g);
+	free(j);
+	free(root);
+	free(snap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_top_dir),
+		cmocka_unit_test(test_flat_and_patch),
+		cmocka_unit_test(test_snapshot_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
