@@ -1,6 +1,8 @@
 /* sysconfig: settings of the new system that the steps read. */
 #include "sysconfig.h"
 
+#include "image.h"
+
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +110,14 @@ int sysconfig_env(const struct config *cfg, struct strv *env)
 	strv_push(env, xasprintf("LFSBUILD_HOSTNAME=%s", cfg->hostname));
 	strv_push(env, xasprintf("LFSBUILD_LOCALES=%s", cfg->locales));
 	strv_push(env, xasprintf("LFSBUILD_ROOT_PASSWORD_HASH=%s", hash));
+	/* The disk's ids, so that fstab and grub.cfg (chapter 10) agree with the disk `image` writes. */
+	struct disk_ids ids;
+	if (image_disk_ids(cfg, &ids) < 0) {
+		free(hash);
+		return -1;
+	}
+	strv_push(env, xasprintf("LFSBUILD_ESP_PARTUUID=%s", ids.esp));
+	strv_push(env, xasprintf("LFSBUILD_ROOT_PARTUUID=%s", ids.root));
 	if (cfg->kernel_config) {
 		char *abs = path_abs(cfg->kernel_config);
 		if (access(abs, R_OK) < 0) {

@@ -12,6 +12,8 @@ char *sysconfig_root_password(const struct config *cfg);
  * in WORKDIR/state/root-password.hash). malloc'd, or NULL after an error message. */
 char *sysconfig_root_hash(const struct config *cfg);
 /* Append NAME=VALUE entries to env: LFSBUILD_HOSTNAME, LFSBUILD_LOCALES,
- * LFSBUILD_ROOT_PASSWORD_HASH, LFSBUILD_KERNEL_CONFIG (the absolute path, when given).
+ * LFSBUILD_ROOT_PASSWORD_HASH, LFSBUILD_ESP_PARTUUID and LFSBUILD_ROOT_PARTUUID (from
+ * WORKDIR/state/disk.conf, which `image` writes onto the disk), LFSBUILD_KERNEL_CONFIG (the
+ * absolute path, when given).
  * Returns 0 or -1 after an error message. */
 int sysconfig_env(const struct config *cfg, struct strv *env);
