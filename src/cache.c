@@ -153,6 +153,13 @@ enum cache_state cache_check(const char *dir, const char *file, const struct wan
 	return CACHE_OK;
 }
 
+void cache_forget(const char *dir, const char *file)
+{
+	char *sp = cache_stamp_path(dir, file);
+	unlink(sp);
+	free(sp);
+}
+
 void cache_remove(const char *dir, const char *file)
 {
 	char *p = path_join(dir, file), *sp = cache_stamp_path(dir, file);

@@ -33,6 +33,9 @@ enum cache_state cache_check(const char *dir, const char *file, const struct wan
 int cache_compare(const struct want *want, const char *sha256, const char *md5, struct buf *why);
 /* Write the stamp of DIR/FILE (which must exist) after its checksums were computed. */
 int cache_stamp_write(const char *dir, const char *file, const char *sha256, const char *md5, const char *from);
+/* Remove the stamp of DIR/FILE only: the next check hashes the file again (used when a file
+ * was found changed behind its stamp's back). */
+void cache_forget(const char *dir, const char *file);
 /* Remove DIR/FILE and its stamp. */
 void cache_remove(const char *dir, const char *file);
 

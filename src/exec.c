@@ -5,14 +5,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <spawn.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 char *exec_cmdline(char *const argv[])
 {
@@ -57,19 +56,73 @@ bool exec_found(const char *prog)
 	return found;
 }
 
+static void child_fd(int from, int to)
+{
+	if (from == EXEC_NULL) {
+		from = open("/dev/null", O_RDWR);
+		if (from < 0)
+			_exit(127);
+	}
+	if (from >= 0 && dup2(from, to) < 0)
+		_exit(127);
+}
+
+int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err)
+{
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) < 0)
+		return errno;
+	pid_t parent = getpid();
+	pid_t p = fork();
+	if (p < 0) {
+		int e = errno;
+		close(ep[0]);
+		close(ep[1]);
+		return e;
+	}
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* dup2 in an order that never overwrites a source before it is used. */
+		int fds[3] = {in0, out, err};
+		for (int i = 0; i < 3; i++)
+			if (fds[i] >= 0 && fds[i] < 3 && fds[i] != i)
+				fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		for (int i = 0; i < 3; i++)
+			child_fd(fds[i], i);
+		execvp(argv[0], argv);
+		int e = errno;
+		if (write(ep[1], &e, sizeof e) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(ep[1]);
+	int e = 0;
+	ssize_t n;
+	while ((n = read(ep[0], &e, sizeof e)) < 0 && errno == EINTR)
+		;
+	close(ep[0]);
+	if (n == (ssize_t)sizeof e) {
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+		return e;
+	}
+	*pid = p;
+	return 0;
+}
+
 int exec_tool(char *const argv[], struct buf *out, const char *logpath)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
 	pid_t pid;
-	int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int err = exec_spawn(&pid, argv, EXEC_NULL, pfd[1], pfd[1]);
 	close(pfd[1]);
 	if (err) {
 		close(pfd[0]);

@@ -8,6 +8,13 @@
  * `logpath` (if not NULL). Returns the exit status (0-255), 128+N for a signal, -1 if it could
  * not be started (errno set). */
 int exec_tool(char *const argv[], struct buf *out, const char *logpath);
+/* For exec_spawn(): give the child /dev/null there. (-1: the child keeps lfsbuild's own.) */
+#define EXEC_NULL (-2)
+/* Start argv[0] (looked up in PATH) with stdin/stdout/stderr from the fds in0/out/err (or -1,
+ * EXEC_NULL). The child is killed when lfsbuild dies (PR_SET_PDEATHSIG), so no tool outlives a
+ * SIGKILLed lfsbuild. Returns 0 with *pid set, or an errno value (as posix_spawnp does), also
+ * when the program could not be executed. */
+int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err);
 /* The command line as one shell-quoted string (malloc'd), for logs and messages. */
 char *exec_cmdline(char *const argv[]);
 /* Is `prog` found in PATH (or an executable path)? */

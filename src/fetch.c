@@ -172,8 +172,9 @@ int fetch_resolve(const struct config *cfg, const struct source *src, char **pat
 		buf_free(&reason);
 	}
 	if (bad_file)
-		errorf("source '%s': the cached %s/%s does not match the manifest (%s); run `lfsbuild fetch %s` "
-		       "to fetch it again",
+		errorf("source '%s': the cached %s/%s does not match the manifest (%s): it was changed since it was "
+		       "verified, and no step will unpack it; run `lfsbuild fetch %s` to fetch it again (`lfsbuild fetch "
+		       "--verify` rechecks every cached file)",
 		       src->name, cfg->sources, bad_file, why.data, src->name);
 	else
 		errorf("source '%s' is not in the source cache %s; run `lfsbuild fetch %s` (or `lfsbuild fetch` for "

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 
 #include "exec.h"
 
-extern char **environ;
 
 #define QEMU_BIN "qemu-system-x86_64"
 
@@ -131,14 +129,8 @@ bool qemu_kvm_works(const char *vars)
 		strv_free(&a);
 		return false;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	pid_t pid;
-	int e = posix_spawnp(&pid, a.v[0], &fa, NULL, a.v, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int e = exec_spawn(&pid, a.v, EXEC_NULL, out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
 	strv_free(&a);
@@ -209,7 +201,7 @@ int qemu_interactive(const struct qemu_opts *o)
 	fflush(stdout);
 	free(cl);
 	pid_t pid;
-	int e = posix_spawnp(&pid, a.v[0], NULL, NULL, a.v, environ);
+	int e = exec_spawn(&pid, a.v, -1, -1, -1);
 	int rc = -1;
 	if (e) {
 		errno = e;
@@ -290,14 +282,8 @@ struct qemu_session *qemu_start(const struct qemu_opts *o, const char *transcrip
 		qemu_finish(s, 0);
 		return NULL;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
 	s->t0 = now_mono();
-	int e = posix_spawnp(&s->pid, a.v[0], &fa, NULL, a.v, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int e = exec_spawn(&s->pid, a.v, pin[0], pout[1], perr[1]);
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);

@@ -197,6 +197,14 @@ int recipe_set_stage(const struct recipe_set *set, const char *name)
 
 /* ---- one recipe ---- */
 
+/* A header line "disk ..." (blanks around allowed). */
+static bool is_disk_line(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return str_starts(line, "disk") && (line[4] == ' ' || line[4] == '\t' || line[4] == '\0');
+}
+
 void recipe_free(struct recipe *r)
 {
 	free(r->id);
@@ -211,6 +219,7 @@ void recipe_free(struct recipe *r)
 	free(r->test);
 	free(r->install);
 	free(r->text);
+	free(r->hashed);
 	memset(r, 0, sizeof *r);
 }
 
@@ -221,6 +230,29 @@ static int parse_words(char *rest, struct strv *out)
 	for (char *w = strtok_r(rest, " \t", &save); w; w = strtok_r(NULL, " \t", &save), n++)
 		strv_add(out, w);
 	return n;
+}
+
+int recipe_parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v > 0) || !isdigit((unsigned char)*s))
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	double unit;
+	if (!strcmp(end, "M") || !strcmp(end, "MB") || !strcmp(end, "MiB"))
+		unit = 1024.0 * 1024;
+	else if (!strcmp(end, "G") || !strcmp(end, "GB") || !strcmp(end, "GiB"))
+		unit = 1024.0 * 1024 * 1024;
+	else
+		return -1;
+	double bytes = v * unit;
+	if (bytes > 1024.0 * 1024 * 1024 * 1024) /* 1 TiB: surely a typo */
+		return -1;
+	*out = (unsigned long long)(bytes + 0.5);
+	return 0;
 }
 
 int recipe_parse(const struct recipe_set *set, const char *file, const char *id, const char *text,
@@ -240,9 +272,18 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 	struct buf body = {0};
 	bool seen_section = false;
 	int title_line = 0, stage_line = 0, sbu_line = 0;
+	struct buf hashed = {0};       /* the text without its `disk` line */
+	const char *orig = text;       /* the current line in the original text */
 
 	while ((line = next_line(&cur))) {
 		lineno++;
+		/* the original line, with its newline, for the hashed text */
+		const char *onl = strchr(orig, '\n');
+		size_t olen = onl ? (size_t)(onl - orig) + 1 : strlen(orig);
+		const char *this_line = orig;
+		orig += olen;
+		if (section || seen_section || !is_disk_line(line))
+			buf_add(&hashed, this_line, olen); /* a `disk` line is left out */
 		if (line[0] == '%' && isalpha((unsigned char)line[1])) {
 			char *name = str_trim(line + 1);
 			char **target = !strcmp(name, "build") ? &r->build
@@ -348,6 +389,13 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 				err(errors, file, lineno, "sbu wants a positive number, not '%s'", rest);
 			else
 				r->sbu = v, sbu_line = lineno;
+		} else if (!strcmp(key, "disk")) {
+			if (r->disk_line)
+				err(errors, file, lineno, "disk is given twice (first on line %d)", r->disk_line);
+			else if (recipe_parse_size(rest, &r->disk) < 0)
+				err(errors, file, lineno, "disk wants a size such as 650M or 3.8G, not '%s'", rest);
+			else
+				r->disk_line = lineno;
 		} else if (!strcmp(key, "exclusive")) {
 			if (excl_line)
 				err(errors, file, lineno, "exclusive is given twice (first on line %d)", excl_line);
@@ -382,7 +430,7 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 			}
 		} else {
 			err(errors, file, lineno,
-			    "unknown key '%s' (title, stage, sources, after, sbu, exclusive, mode, files)", key);
+			    "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files)", key);
 		}
 	}
 	if (section)
@@ -390,6 +438,7 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 	else
 		buf_free(&body);
 	free(copy);
+	r->hashed = hashed.data ? hashed.data : xstrdup("");
 
 	int last = lineno ? lineno : 1;
 	if (!r->title)

@@ -31,6 +31,8 @@ struct recipe {
 	size_t stage;           /* index into recipe_set.stages */
 	enum step_mode mode;    /* the stage's, or the recipe's `mode` */
 	double sbu;             /* the book's estimate; 0.1 when not given */
+	unsigned long long disk;  /* the book's "required disk space" in bytes; 0 when not given */
+	int disk_line;
 	bool exclusive;
 	struct strv sources;    /* names in book/sources; the first is the package */
 	int sources_line;
@@ -40,7 +42,9 @@ struct recipe {
 	int files_line;
 	char *build, *test, *install;   /* section bodies; test and install NULL when absent */
 	int build_line, test_line, install_line;  /* the lines of "%build", "%test", "%install" */
-	char *text;             /* the whole file (hashed into the stamp) */
+	char *text;             /* the whole file */
+	char *hashed;           /* what the stamp hashes: the file without its `disk` line (an
+	                         * estimate, like nothing the step does: changing it reruns nothing) */
 	int toc_line;
 };
 
@@ -61,6 +65,10 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
                  struct recipe *r, struct buf *errors);
 /* Check that every `sources` name exists in the manifest; prints FILE:LINE problems, -1 if any. */
 int recipe_set_check_sources(const struct recipe_set *set, const struct manifest *m);
+/* A size as a recipe's `disk` line writes it: a positive number and a unit, M or G (MiB, GiB;
+ * "MB", "MiB", "GB", "GiB" and a blank before the unit are accepted: the book writes "650 MB").
+ * 0 and the bytes in *out, or -1. */
+int recipe_parse_size(const char *s, unsigned long long *out);
 /* Index of the step `id`, or -1. */
 int recipe_set_find(const struct recipe_set *set, const char *id);
 /* Index of the stage called `name`, or -1. */

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "exec.h"
 #include "graph.h"
 #include "jobserver.h"
@@ -281,6 +282,52 @@ static void start_failed(struct build *b, size_t i, const char *err, bool counte
 	write_report(b, "running");
 }
 
+/* The file systems a step writes to: its build directory's and $LFS's. */
+static void step_paths(struct build *b, char **build_dir, const char *paths[2])
+{
+	*build_dir = config_path(b->cfg, "build");
+	paths[0] = *build_dir;
+	paths[1] = b->run.root;
+}
+
+/* The disk-space guard: is there room for what step i needs (its `disk` line, or
+ * DISK_DEFAULT_NEED) where it writes? If not, the step is failed without starting, with the
+ * reason in its log. LFSBUILD_DISK_CHECK=0 turns the guard off. */
+static bool disk_guard(struct build *b, size_t i)
+{
+	const char *off = getenv("LFSBUILD_DISK_CHECK");
+	if (off && !strcmp(off, "0"))
+		return true;
+	const struct recipe *r = &b->set.steps[i];
+	unsigned long long need = r->disk ? r->disk : DISK_DEFAULT_NEED;
+	char *build_dir;
+	const char *paths[2];
+	step_paths(b, &build_dir, paths);
+	struct buf why = {0};
+	int rc = disk_check(paths, 2, need, &why);
+	free(build_dir);
+	if (rc == 0)
+		return true;
+	struct node *nd = &b->nodes[i];
+	char *disk_from = r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
+	                          : xstrdup("the default for a step without a `disk` line");
+	char *err = xasprintf("not started, the disk is too full: it %s (%s); free some space and run `%s` again",
+	                      why.data, disk_from, b->command);
+	nd->job.log_path = runner_log_path(b->cfg, r->id);
+	char *dir = xstrdup(nd->job.log_path);
+	*strrchr(dir, '/') = '\0';
+	char *text = xasprintf("# lfsbuild step %s: %s\nlfsbuild: %s\n", r->id, r->title, err);
+	if (mkdir_p(dir, 0755) < 0 || write_file_atomic(nd->job.log_path, text, strlen(text), 0644) < 0)
+		warnx("cannot write %s:", nd->job.log_path);
+	free(text);
+	free(dir);
+	start_failed(b, i, err, false);
+	free(err);
+	free(disk_from);
+	buf_free(&why);
+	return false;
+}
+
 static void start_step(struct build *b, size_t i)
 {
 	struct node *nd = &b->nodes[i];
@@ -288,6 +335,8 @@ static void start_step(struct build *b, size_t i)
 	nd->ran = true;
 	nd->start = now_wall();
 	nd->exit_code = -1;
+	if (!disk_guard(b, i))
+		return;
 	write_stamp(b, i, "running");
 	if (runner_start(&b->run, i, &nd->job, err, sizeof err) < 0) {
 		start_failed(b, i, err, false);
@@ -681,6 +730,35 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 	return s;
 }
 
+/* After a failure: did the disk fill up? (less than DISK_LOW free where the step writes, or
+ * "No space left on device" at the end of its log or in the reason it could not start) */
+static void disk_hint(struct build *b, size_t i, const char *log)
+{
+	struct node *nd = &b->nodes[i];
+	if (nd->error && str_starts(nd->error, "not started, the disk is too full"))
+		return; /* the guard said it all */
+	char *build_dir;
+	const char *paths[2];
+	step_paths(b, &build_dir, paths);
+	unsigned long long avail = 0;
+	int k = disk_fullest(paths, 2, &avail);
+	bool said = disk_log_says_full(log) || (nd->error && strstr(nd->error, "No space left on device"));
+	if (k >= 0 && (avail < DISK_LOW || said)) {
+		const struct recipe *r = &b->set.steps[i];
+		char *mnt = disk_mount_point(paths[k]);
+		char *flat = step_flat_id(r->id);
+		fprintf(stderr,
+		        "lfsbuild: the disk filled up: %s free on %s (%s)%s; %s needs about %s (%s). Free some space (its "
+		        "build directory %s/build/%s is not needed any more: the step starts afresh), then resume.\n",
+		        fmt_bytes((double)avail), mnt, paths[k], said ? " and \"No space left on device\" in its log" : "",
+		        r->id, fmt_bytes((double)(r->disk ? r->disk : DISK_DEFAULT_NEED)),
+		        r->disk ? "its `disk` line" : "the default for a step without a `disk` line", b->cfg->workdir, flat);
+		free(flat);
+		free(mnt);
+	}
+	free(build_dir);
+}
+
 static void triage(struct build *b, int argc, char **argv)
 {
 	char *resume = sched_resume_command(b->cfg, argc, argv);
@@ -702,6 +780,12 @@ static void triage(struct build *b, int argc, char **argv)
 		else
 			fprintf(stderr, "exit status %d\n", nd->exit_code);
 		print_tail(log, 30, stderr);
+		disk_hint(b, i, log);
+		if (b->set.steps[i].mode != MODE_CHROOT && file_tail_contains(log, 1 << 20, "Read-only file system"))
+			fprintf(stderr, "lfsbuild: %s tried to write outside $LFS and its build directory: a step of mode %s sees "
+			                "the rest of the host read-only (docs/sandbox.md), and the host was not changed. "
+			                "The recipe must install under $LFS.\n",
+			        b->set.steps[i].id, step_mode_name(b->set.steps[i].mode));
 		fprintf(stderr, "full log: %s\nrecipe:   %s\n", log, b->set.steps[i].file);
 		free(log);
 	}

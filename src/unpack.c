@@ -29,6 +29,13 @@ static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* An entry's name for messages (a damaged archive may give none). */
+static const char *entry_name(struct archive_entry *e)
+{
+	const char *n = archive_entry_pathname(e);
+	return n && *n ? n : "(an entry without a name)";
+}
+
 static int copy_data(struct archive *ar, struct archive *aw)
 {
 	for (;;) {
@@ -77,16 +84,16 @@ static int extract(const char *path, const char *todir, int flags, bool *not_arc
 		}
 		r = archive_write_header(w, e);
 		if (r < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", path, archive_entry_pathname(e), archive_error_string(w));
+			fail(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
 			goto out;
 		}
 		if (archive_entry_size(e) > 0 && copy_data(a, w) < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", path, archive_entry_pathname(e),
+			fail(errbuf, errlen, "%s: %s: %s", path, entry_name(e),
 			     archive_error_string(a) ? archive_error_string(a) : archive_error_string(w));
 			goto out;
 		}
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", path, archive_entry_pathname(e), archive_error_string(w));
+			fail(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
 			goto out;
 		}
 	}
@@ -246,14 +253,14 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 			goto out;
 		}
 		archive_read_disk_descend(disk);
-		const char *p = archive_entry_pathname(e);
+		const char *p = entry_name(e);
 		char *rel = strncmp(p, dir, dlen) == 0 ? xasprintf(".%s", p + dlen) : xstrdup(p);
 		archive_entry_set_pathname(e, rel);
 		free(rel);
 		struct archive_entry *sparse = NULL, *orig = e;
 		archive_entry_linkify(lr, &e, &sparse);
 		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", out, archive_entry_pathname(e), archive_error_string(w));
+			fail(errbuf, errlen, "%s: %s: %s", out, entry_name(e), archive_error_string(w));
 			archive_entry_free(orig);
 			goto out;
 		}
@@ -267,7 +274,7 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 					goto out;
 				}
 			if (n < 0) {
-				fail(errbuf, errlen, "%s: %s", archive_entry_pathname(e), archive_error_string(disk));
+				fail(errbuf, errlen, "%s: %s", entry_name(e), archive_error_string(disk));
 				archive_entry_free(orig);
 				goto out;
 			}
@@ -316,7 +323,7 @@ char *unpack_peek_top(const char *archive)
 	struct archive_entry *e;
 	if (archive_read_open_filename(a, archive, 1 << 16) == ARCHIVE_OK &&
 	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		const char *p = archive_entry_pathname(e);
+		const char *p = entry_name(e);
 		while (str_starts(p, "./"))
 			p += 2;
 		size_t n = strcspn(p, "/");

@@ -453,3 +453,22 @@ const char *fmt_bytes(double v)
 		snprintf(b, 32, "%.1f %s", v, unit[u]);
 	return b;
 }
+
+bool file_tail_contains(const char *path, size_t tail, const char *needle)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool found = false;
+	if (fstat(fd, &st) == 0) {
+		off_t from = st.st_size > (off_t)tail ? st.st_size - (off_t)tail : 0;
+		char *data = xmalloc(tail + 1);
+		ssize_t got = pread(fd, data, tail, from);
+		if (got > 0)
+			found = memmem(data, (size_t)got, needle, strlen(needle)) != NULL;
+		free(data);
+	}
+	close(fd);
+	return found;
+}

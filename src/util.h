@@ -67,3 +67,5 @@ double now_wall(void);
 const char *fmt_duration(double seconds);
 /* "1.5 GiB", "300 KiB". Static buffer rotated among 4 calls. */
 const char *fmt_bytes(double bytes);
+/* Does the last `tail` bytes of the file `path` contain `needle`? false if it cannot be read. */
+bool file_tail_contains(const char *path, size_t tail, const char *needle);
