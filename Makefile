@@ -52,7 +52,8 @@ deps:
 	scripts/install-deps
 
 bench: lfsbuild
-	@for b in bench/*.sh; do echo "== $$b"; bash $$b || exit 1; done
+	@for b in bench/fetch.sh bench/engine.sh bench/image.sh; do echo "== $$b"; bash $$b || exit 1; done
+	@echo "A real build: bench/build.sh LABEL WORKDIR [UNTIL] (see docs/BENCHMARKS.md)"
 
 clean:
 	rm -rf build lfsbuild

@@ -63,17 +63,5 @@ print("\n".join(out))
 PY
 )
 echo "$section"
-f=docs/BENCHMARKS.md
-[ -f "$f" ] || printf '# Benchmarks\n' >"$f"
-begin="<!-- bench:build-$label:begin -->" end="<!-- bench:build-$label:end -->"
-python3 - "$f" "$begin" "$end" "$section" <<'PY'
-import sys
-f, b, e, sec = sys.argv[1:5]
-s = open(f).read()
-block = f"{b}\n{sec}\n{e}"
-if b in s and e in s:
-    s = s[:s.index(b)] + block + s[s.index(e) + len(e):]
-else:
-    s = s.rstrip("\n") + "\n\n" + block + "\n"
-open(f, "w").write(s)
-PY
+. bench/lib.sh
+bench_write "build-$label" "$section"

@@ -105,18 +105,6 @@ REPORT
 )
 echo "$report"
 
-md=$ROOT/docs/BENCHMARKS.md
-begin='<!-- bench:engine:begin -->' end='<!-- bench:engine:end -->'
-[ -f "$md" ] || printf '# Benchmarks\n\nFigures written by the scripts in bench/ (`make bench`).\n' >"$md"
-if ! grep -qF "$begin" "$md"; then
-	printf '\n## Build engine (bench/engine.sh)\n\n%s\n%s\n' "$begin" "$end" >>"$md"
-fi
-python3 - "$md" "$begin" "$end" "$report" <<'PY'
-import sys
-path, begin, end, body = sys.argv[1:5]
-text = open(path).read()
-a = text.index(begin) + len(begin)
-b = text.index(end, a)
-open(path, "w").write(text[:a] + "\n" + body + "\n" + text[b:])
-PY
+. "$ROOT/bench/lib.sh"
+bench_write engine "$report"
 echo "written to docs/BENCHMARKS.md"

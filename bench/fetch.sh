@@ -67,22 +67,8 @@ EOF
 )
 echo "$section"
 
-DOC=$ROOT/docs/BENCHMARKS.md
-[ -f "$DOC" ] || printf '# Benchmarks\n\nFigures measured by the scripts under bench/ (`make bench`).\n' >"$DOC"
-SECTION=$section python3 - "$DOC" <<'PY'
-import os, re, sys
-path = sys.argv[1]
-text = open(path).read()
-new = os.environ["SECTION"]
-pat = re.compile(r"<!-- bench:fetch:begin -->.*?<!-- bench:fetch:end -->", re.S)
-if pat.search(text):
-    text = pat.sub(lambda m: new, text)
-else:
-    text = text.rstrip("\n") + "\n\n" + new + "\n"
-tmp = path + ".tmp"
-open(tmp, "w").write(text)
-os.rename(tmp, path)
-PY
+. "$ROOT/bench/lib.sh"
+bench_write fetch "$section"
 echo "bench/fetch.sh: log in $LOG; figures in docs/BENCHMARKS.md"
 [ -n "${BENCH_KEEP:-}" ] || rm -rf "$CACHE"
 [ "$cold_rc" = 0 ] && [ "$warm_rc" = 0 ] && [ "$verify_rc" = 0 ]

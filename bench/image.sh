@@ -77,17 +77,6 @@ to compressed clusters are stored uncompressed anyway.
 EOF
 )
 echo "$section"
-DOC=$ROOT/docs/BENCHMARKS.md
-[ -f "$DOC" ] || printf '# Benchmarks\n\nFigures measured by the scripts under bench/ (`make bench`).\n' >"$DOC"
-SECTION=$section python3 - "$DOC" <<'PY'
-import os, re, sys
-path = sys.argv[1]
-text = open(path).read()
-new = os.environ["SECTION"]
-pat = re.compile(r"<!-- bench:image:begin -->.*?<!-- bench:image:end -->", re.S)
-text = pat.sub(lambda m: new, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + new + "\n"
-tmp = path + ".tmp"
-open(tmp, "w").write(text)
-os.rename(tmp, path)
-PY
+. "$ROOT/bench/lib.sh"
+bench_write image "$section"
 echo "bench/image.sh: figures in docs/BENCHMARKS.md"
