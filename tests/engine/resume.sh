@@ -24,6 +24,18 @@ for i in 1 2 3 4 5 6; do
 	wait "$pid" 2>/dev/null
 done
 ok "lfsbuild was killed at least 3 times ($kills)" test "$kills" -ge 3
+# One more kill at a moment known to be inside a step (its stamp says "running"), so that the
+# next build must say why it runs that step again, whatever the random kills above hit.
+rm -f "$W/state/stamps/ch1/r8.stamp"
+lb_bg build -j2 -q >"$T/run.known" 2>&1
+pid=$!
+for _ in $(seq 1 1000); do
+	grep -qs '^result running' "$W"/state/stamps/ch1/*.stamp && break
+	sleep 0.01
+done
+ok "a step was running at the known kill" grep -qs '^result running' "$W"/state/stamps/ch1/*.stamp
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
 out=$(lb build -j2 2>&1); rc=$?
 ok "the build after the kills succeeds" test "$rc" = 0
 expect_in "a step that was running when killed runs again and says so" "(interrupted last time)" "$out$(cat "$T"/run.*)"
