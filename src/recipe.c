@@ -96,6 +96,17 @@ static void stage_free(struct stage *s)
 	free(s->prelude);
 	free(s->canon);
 }
+/* Split "key value..." in place: s keeps the key, the result is the trimmed rest ("" if none). */
+static char *split_key(char *s)
+{
+	char *rest = s;
+	while (*rest && *rest != ' ' && *rest != '\t')
+		rest++;
+	if (*rest)
+		*rest++ = '\0';
+	return str_trim(rest);
+}
+
 
 static int load_stages(const char *path, struct recipe_set *set, struct buf *errors)
 {
@@ -113,12 +124,7 @@ static int load_stages(const char *path, struct recipe_set *set, struct buf *err
 		char *s = str_trim(line);
 		if (!*s || *s == '#')
 			continue;
-		char *rest = s;
-		while (*rest && *rest != ' ' && *rest != '\t')
-			rest++;
-		if (*rest)
-			*rest++ = '\0';
-		rest = str_trim(rest);
+		char *rest = split_key(s);
 		if (!strcmp(s, "stage")) {
 			if (!*rest || strpbrk(rest, " \t")) {
 				err(errors, path, lineno, "stage wants one name");
@@ -318,12 +324,7 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 		char *s = str_trim(line);
 		if (!*s || *s == '#')
 			continue;
-		char *rest = s;
-		while (*rest && *rest != ' ' && *rest != '\t')
-			rest++;
-		if (*rest)
-			*rest++ = '\0';
-		rest = str_trim(rest);
+		char *rest = split_key(s);
 		const char *key = s;
 		if (!*rest) {
 			err(errors, file, lineno, "'%s' wants a value", key);
