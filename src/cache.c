@@ -191,33 +191,24 @@ static void lock_note_owner(int fd)
 		return;
 }
 
-int cache_trylock(const char *dir, const char *file)
+static int close_fail(int fd)
 {
-	int fd = lock_open(dir, file);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	lock_note_owner(fd);
-	return fd;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
-int cache_lock(const char *dir, const char *file, bool quiet)
+/* Take the lock of FILE: at once (wait false: -1 with EWOULDBLOCK when another holds it), or
+ * waiting for it, saying who holds it unless quiet. */
+static int lock_take(const char *dir, const char *file, bool wait, bool quiet)
 {
 	int fd = lock_open(dir, file);
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
+		if (!wait || errno != EWOULDBLOCK)
+			return close_fail(fd);
 		char owner[32] = "";
 		ssize_t n = pread(fd, owner, sizeof owner - 1, 0);
 		owner[n > 0 ? n : 0] = '\0';
@@ -227,17 +218,22 @@ int cache_lock(const char *dir, const char *file, bool quiet)
 			fprintf(stderr, "lfsbuild: %s/%s is being written by another run (pid %s); waiting for it\n", dir,
 			        file, *owner ? owner : "unknown");
 		}
-		while (flock(fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
-				int e = errno;
-				close(fd);
-				errno = e;
-				return -1;
-			}
-		}
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return close_fail(fd);
 	}
 	lock_note_owner(fd);
 	return fd;
+}
+
+int cache_trylock(const char *dir, const char *file)
+{
+	return lock_take(dir, file, false, true);
+}
+
+int cache_lock(const char *dir, const char *file, bool quiet)
+{
+	return lock_take(dir, file, true, quiet);
 }
 
 long cache_lock_owner(const char *dir, const char *file)

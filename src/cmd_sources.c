@@ -10,11 +10,8 @@
 
 static int run(struct config *cfg, int argc, char **argv)
 {
-	char *path = path_join(cfg->bookdir, "sources");
 	struct manifest m;
-	int r = manifest_load(path, &m);
-	free(path);
-	if (r < 0)
+	if (manifest_load_book(cfg->bookdir, &m) < 0)
 		return EXIT_FAIL;
 	for (int i = 0; i < argc; i++)
 		if (!manifest_find(&m, argv[i])) {

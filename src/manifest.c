@@ -473,3 +473,11 @@ const char *origin_kind_name(enum origin_kind k)
 {
 	return k == ORIGIN_DEBIAN ? "debian" : "upstream";
 }
+
+int manifest_load_book(const char *bookdir, struct manifest *m)
+{
+	char *path = path_join(bookdir, "sources");
+	int r = manifest_load(path, m);
+	free(path);
+	return r;
+}

@@ -40,6 +40,8 @@ int manifest_load(const char *path, struct manifest *m);
 /* Parse manifest text; `path` names it in messages. Each problem is appended to `errors` as a
  * "PATH:LINE: reason\n" line. Returns 0, or -1 (and `m` empty) when there was any. */
 int manifest_parse(const char *path, const char *text, struct manifest *m, struct buf *errors);
+/* The manifest of a recipe set: BOOKDIR/sources, as manifest_load(). */
+int manifest_load_book(const char *bookdir, struct manifest *m);
 /* The source called `name`, or NULL. */
 const struct source *manifest_find(const struct manifest *m, const char *name);
 void manifest_free(struct manifest *m);

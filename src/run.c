@@ -421,15 +421,6 @@ static char *bash_for(const struct view *v)
 
 /* ---- start and finish ---- */
 
-static int failf(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int failf(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void dprint(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void dprint(int fd, const char *fmt, ...)
@@ -467,13 +458,13 @@ static int copy_into(const char *from, const char *to)
 static int give_root(struct runner *r, char *errbuf, size_t errlen)
 {
 	if (mkdir_p(r->root, 0755) < 0)
-		return failf(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+		return set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
 	if (!r->as_root || r->root_given)
 		return 0;
 	struct stat st;
 	if (stat(r->root, &st) == 0 && (st.st_uid != r->uid || st.st_gid != r->gid)) {
 		if (chown_tree(r->root, r->uid, r->gid) < 0)
-			return failf(errbuf, errlen, "cannot give %s to the build uid %u: %s", r->root, (unsigned)r->uid,
+			return set_error(errbuf, errlen, "cannot give %s to the build uid %u: %s", r->root, (unsigned)r->uid,
 			             strerror(errno));
 	}
 	r->root_given = true;
@@ -490,14 +481,14 @@ static int check_source(const char *name, const struct resolved_source *rs, char
 {
 	char sha[65];
 	if (digest_file(rs->path, sha, NULL, NULL) < 0)
-		return failf(errbuf, errlen, "cannot read source '%s' (%s): %s", name, rs->path, strerror(errno));
+		return set_error(errbuf, errlen, "cannot read source '%s' (%s): %s", name, rs->path, strerror(errno));
 	if (!strcmp(sha, rs->sha256))
 		return 0;
 	const char *slash = strrchr(rs->path, '/');
 	char *dir = xstrndup(rs->path, (size_t)(slash - rs->path));
 	cache_forget(dir, slash + 1);
 	free(dir);
-	return failf(errbuf, errlen,
+	return set_error(errbuf, errlen,
 	             "source '%s': %s changed since it was verified (sha256 %s expected, %s now), so it was not "
 	             "unpacked; `lfsbuild fetch %s` fetches it again (`lfsbuild fetch --verify` rechecks the whole "
 	             "cache)",
@@ -511,17 +502,17 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 {
 	const struct recipe *rc = &r->set->steps[i];
 	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
-		return failf(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
+		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
 	for (size_t k = 0; k < rc->sources.n; k++) {
 		struct resolved_source *rs = resolve(r, rc->sources.v[k], false);
 		if (!rs || !rs->path)
-			return failf(errbuf, errlen, "source '%s' is not in the cache %s: run `lfsbuild fetch %s`",
+			return set_error(errbuf, errlen, "source '%s' is not in the cache %s: run `lfsbuild fetch %s`",
 			             rc->sources.v[k], r->cfg->sources, rc->sources.v[k]);
 		char err[1024];
 		if (check_source(rc->sources.v[k], rs, err, sizeof err) < 0)
-			return failf(errbuf, errlen, "%s", err);
+			return set_error(errbuf, errlen, "%s", err);
 		if (unpack_source(rs->path, v->builddir, rc->sources.v[k], &tops[k], err, sizeof err) < 0)
-			return failf(errbuf, errlen,
+			return set_error(errbuf, errlen,
 			             "cannot unpack source '%s': %s (if the cached file is damaged, `lfsbuild fetch --verify %s` "
 			             "checks it against the manifest and fetches it again)",
 			             rc->sources.v[k], err, rc->sources.v[k]);
@@ -537,7 +528,7 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 			mkdir_p(to, 0755);
 			*slash = '/';
 			if (copy_into(from, to) < 0)
-				return failf(errbuf, errlen, "cannot copy %s into the build directory: %s", from, strerror(errno));
+				return set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, strerror(errno));
 			free(rel);
 			free(from);
 			free(to);
@@ -547,7 +538,7 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
 		char *to = path_join(v->builddir, "kernel.config");
 		if (copy_into(r->cfg->kernel_config, to) < 0)
-			return failf(errbuf, errlen, "cannot copy --kernel-config %s: %s", r->cfg->kernel_config, strerror(errno));
+			return set_error(errbuf, errlen, "cannot copy --kernel-config %s: %s", r->cfg->kernel_config, strerror(errno));
 		free(to);
 	}
 	char *script = compose_script(r, i, v);
@@ -562,9 +553,9 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 	free(script_path);
 	free(script);
 	if (e < 0)
-		return failf(errbuf, errlen, "cannot write the script into %s: %s", v->builddir, strerror(errno));
+		return set_error(errbuf, errlen, "cannot write the script into %s: %s", v->builddir, strerror(errno));
 	if (rc->mode == MODE_USER && r->as_root && chown_tree(v->builddir, r->uid, r->gid) < 0)
-		return failf(errbuf, errlen, "cannot give %s to the build uid: %s", v->builddir, strerror(errno));
+		return set_error(errbuf, errlen, "cannot give %s to the build uid: %s", v->builddir, strerror(errno));
 	return 0;
 }
 
@@ -587,10 +578,10 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 	int e = mkdir_p(logdir, 0755);
 	free(logdir);
 	if (e < 0)
-		return failf(errbuf, errlen, "cannot create the directory of %s: %s", job->log_path, strerror(errno));
+		return set_error(errbuf, errlen, "cannot create the directory of %s: %s", job->log_path, strerror(errno));
 	job->log_fd = open(job->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (job->log_fd < 0)
-		return failf(errbuf, errlen, "cannot open the log %s: %s", job->log_path, strerror(errno));
+		return set_error(errbuf, errlen, "cannot open the log %s: %s", job->log_path, strerror(errno));
 	time_t t = (time_t)job->start;
 	char when[64];
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", localtime(&t));
@@ -603,7 +594,7 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 			goto fail;
 	} else {
 		if (mkdir_p(r->root, 0755) < 0) {
-			failf(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+			set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
 			goto fail;
 		}
 		r->root_given = false; /* a root step may give files back to root (ch7/changingowner) */
@@ -614,7 +605,7 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0) {
-		failf(errbuf, errlen, "pipe: %s", strerror(errno));
+		set_error(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
 	fflush(NULL);
@@ -622,7 +613,7 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 	if (pid < 0) {
 		close(pp[0]);
 		close(pp[1]);
-		failf(errbuf, errlen, "fork: %s", strerror(errno));
+		set_error(errbuf, errlen, "fork: %s", strerror(errno));
 		goto fail;
 	}
 	if (pid == 0) {
@@ -678,7 +669,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	struct sandbox_plan *plan = NULL;
 
 	if (!answer.data || !str_starts(answer.data, "OK\n")) {
-		failf(errbuf, errlen, "%s", answer.data && str_starts(answer.data, "ERR ") ? answer.data + 4
+		set_error(errbuf, errlen, "%s", answer.data && str_starts(answer.data, "ERR ") ? answer.data + 4
 		                                     : "the preparation of the build directory died");
 		goto out;
 	}
@@ -699,7 +690,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	struct sandbox_spec spec;
 	spec_init(r, i, &v, cwd, argv, &env, keep, &spec);
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-		failf(errbuf, errlen, "pipe: %s", strerror(errno));
+		set_error(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto out;
 	}
 	/* A large pipe: while lfsbuild is busy elsewhere, the step keeps running. */
@@ -717,10 +708,10 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	job->pid = sandbox_spawn(plan, err, sizeof err);
 	if (job->pid < 0) {
 		if (rc->mode == MODE_USER && r->as_root)
-			failf(errbuf, errlen, "the sandbox could not start the step: %s (the build uid %u must be able to reach %s: every directory above it needs o+x)",
+			set_error(errbuf, errlen, "the sandbox could not start the step: %s (the build uid %u must be able to reach %s: every directory above it needs o+x)",
 			      err, (unsigned)r->uid, r->cfg->workdir);
 		else
-			failf(errbuf, errlen, "the sandbox could not start the step: %s", err);
+			set_error(errbuf, errlen, "the sandbox could not start the step: %s", err);
 		goto out;
 	}
 	job->out_fd = pfd[0];

@@ -19,15 +19,6 @@
 
 #include "util.h"
 
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* An entry's name for messages (a damaged archive may give none). */
 static const char *entry_name(struct archive_entry *e)
@@ -63,12 +54,12 @@ static int extract(const char *path, const char *todir, int flags, bool *not_arc
 	archive_write_disk_set_options(w, flags);
 	int rc = -1, cwd = -1;
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-		fail(errbuf, errlen, "cannot open %s: %s", path, archive_error_string(a));
+		set_error(errbuf, errlen, "cannot open %s: %s", path, archive_error_string(a));
 		goto out;
 	}
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(todir) < 0) {
-		fail(errbuf, errlen, "cannot enter %s: %s", todir, strerror(errno));
+		set_error(errbuf, errlen, "cannot enter %s: %s", todir, strerror(errno));
 		goto out;
 	}
 	for (size_t n = 0;; n++) {
@@ -79,26 +70,26 @@ static int extract(const char *path, const char *todir, int flags, bool *not_arc
 		if (r < ARCHIVE_WARN) {
 			if (n == 0 && not_archive && archive_error_string(a) && strstr(archive_error_string(a), "Unrecognized archive format"))
 				*not_archive = true;
-			fail(errbuf, errlen, "%s: %s", path, archive_error_string(a));
+			set_error(errbuf, errlen, "%s: %s", path, archive_error_string(a));
 			goto out;
 		}
 		r = archive_write_header(w, e);
 		if (r < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
+			set_error(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
 			goto out;
 		}
 		if (archive_entry_size(e) > 0 && copy_data(a, w) < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", path, entry_name(e),
+			set_error(errbuf, errlen, "%s: %s: %s", path, entry_name(e),
 			     archive_error_string(a) ? archive_error_string(a) : archive_error_string(w));
 			goto out;
 		}
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
+			set_error(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
 			goto out;
 		}
 	}
 	if (archive_write_close(w) < ARCHIVE_WARN) {
-		fail(errbuf, errlen, "%s: %s", path, archive_error_string(w));
+		set_error(errbuf, errlen, "%s: %s", path, archive_error_string(w));
 		goto out;
 	}
 	rc = 0;
@@ -118,7 +109,7 @@ static int copy_file(const char *from, const char *to, char *errbuf, size_t errl
 	size_t len;
 	char *data = read_file(from, &len);
 	if (!data)
-		return fail(errbuf, errlen, "cannot read %s: %s", from, strerror(errno));
+		return set_error(errbuf, errlen, "cannot read %s: %s", from, strerror(errno));
 	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ssize_t n = fd >= 0 ? write(fd, data, len) : -1;
 	int e = errno;
@@ -126,7 +117,7 @@ static int copy_file(const char *from, const char *to, char *errbuf, size_t errl
 		n = -1, e = errno;
 	free(data);
 	if (n != (ssize_t)len)
-		return fail(errbuf, errlen, "cannot write %s: %s", to, strerror(e));
+		return set_error(errbuf, errlen, "cannot write %s: %s", to, strerror(e));
 	return 0;
 }
 
@@ -146,7 +137,7 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	char *stage = xasprintf("%s/.unpack-%s", destdir, name);
 	remove_tree(stage);
 	if (mkdir(stage, 0755) < 0) {
-		fail(errbuf, errlen, "cannot create %s: %s", stage, strerror(errno));
+		set_error(errbuf, errlen, "cannot create %s: %s", stage, strerror(errno));
 		free(stage);
 		return -1;
 	}
@@ -183,13 +174,13 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	char *to = only ? path_join(destdir, only) : NULL;
 	if (count == 1 && is_dir(from) && !path_exists(to)) {
 		if (rename(from, to) < 0 || rmdir(stage) < 0)
-			rc = fail(errbuf, errlen, "cannot move %s to %s: %s", from, to, strerror(errno));
+			rc = set_error(errbuf, errlen, "cannot move %s to %s: %s", from, to, strerror(errno));
 		else
 			*top = xstrdup(only);
 	} else {
 		char *dst = path_join(destdir, name);
 		if (path_exists(dst) || rename(stage, dst) < 0)
-			rc = fail(errbuf, errlen, "cannot move %s to %s: %s", stage, dst,
+			rc = set_error(errbuf, errlen, "cannot move %s to %s: %s", stage, dst,
 			          path_exists(dst) ? "it exists (two sources with the same name?)" : strerror(errno));
 		else
 			*top = xstrdup(name);
@@ -232,11 +223,11 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 	archive_write_set_format_pax(w);
 	archive_entry_linkresolver_set_strategy(lr, archive_format(w));
 	if (archive_write_open_filename(w, tmp) != ARCHIVE_OK) {
-		fail(errbuf, errlen, "cannot write %s: %s", tmp, archive_error_string(w));
+		set_error(errbuf, errlen, "cannot write %s: %s", tmp, archive_error_string(w));
 		goto out;
 	}
 	if (archive_read_disk_open(disk, dir) != ARCHIVE_OK) {
-		fail(errbuf, errlen, "cannot read %s: %s", dir, archive_error_string(disk));
+		set_error(errbuf, errlen, "cannot read %s: %s", dir, archive_error_string(disk));
 		goto out;
 	}
 	size_t dlen = strlen(dir);
@@ -248,7 +239,7 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 			break;
 		}
 		if (r < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s", dir, archive_error_string(disk));
+			set_error(errbuf, errlen, "%s: %s", dir, archive_error_string(disk));
 			archive_entry_free(e);
 			goto out;
 		}
@@ -260,7 +251,7 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 		struct archive_entry *sparse = NULL, *orig = e;
 		archive_entry_linkify(lr, &e, &sparse);
 		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			fail(errbuf, errlen, "%s: %s: %s", out, entry_name(e), archive_error_string(w));
+			set_error(errbuf, errlen, "%s: %s: %s", out, entry_name(e), archive_error_string(w));
 			archive_entry_free(orig);
 			goto out;
 		}
@@ -269,12 +260,12 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 			la_ssize_t n;
 			while ((n = archive_read_data(disk, buf, sizeof buf)) > 0)
 				if (archive_write_data(w, buf, (size_t)n) < 0) {
-					fail(errbuf, errlen, "%s: %s", out, archive_error_string(w));
+					set_error(errbuf, errlen, "%s: %s", out, archive_error_string(w));
 					archive_entry_free(orig);
 					goto out;
 				}
 			if (n < 0) {
-				fail(errbuf, errlen, "%s: %s", entry_name(e), archive_error_string(disk));
+				set_error(errbuf, errlen, "%s: %s", entry_name(e), archive_error_string(disk));
 				archive_entry_free(orig);
 				goto out;
 			}
@@ -284,11 +275,11 @@ int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errle
 		archive_entry_free(orig);
 	}
 	if (archive_write_close(w) != ARCHIVE_OK) {
-		fail(errbuf, errlen, "%s: %s", out, archive_error_string(w));
+		set_error(errbuf, errlen, "%s: %s", out, archive_error_string(w));
 		goto out;
 	}
 	if (rename(tmp, out) < 0) {
-		fail(errbuf, errlen, "cannot rename %s: %s", tmp, strerror(errno));
+		set_error(errbuf, errlen, "cannot rename %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -305,9 +296,9 @@ out:
 int snapshot_restore(const char *archive, const char *dir, char *errbuf, size_t errlen)
 {
 	if (remove_tree(dir) < 0)
-		return fail(errbuf, errlen, "cannot empty %s: %s", dir, strerror(errno));
+		return set_error(errbuf, errlen, "cannot empty %s: %s", dir, strerror(errno));
 	if (mkdir_p(dir, 0755) < 0)
-		return fail(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return set_error(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
 	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
 	            ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;

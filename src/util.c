@@ -50,6 +50,15 @@ int errorf(const char *fmt, ...)
 	return -1;
 }
 
+int set_error(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

@@ -14,6 +14,10 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "lfsbuild: error: MSG" to stderr (strerror appended as in die()); returns -1 for `return errorf(...)`. */
 int errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Format a message into errbuf (for library-like modules that hand the text to their caller);
+ * returns -1, so that `return set_error(errbuf, len, "...", ...);` reads as a failure. */
+int set_error(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Allocation that never returns NULL (dies on exhaustion). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
