@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "report.h"
+#include "testsum.h"
 
 /* Write what `fn` prints to `path` atomically. */
 static int write_with(const char *path, struct run_info *ri, double end, int (*fn)(struct run_info *, double, FILE *))
@@ -54,6 +55,12 @@ static int run(struct config *cfg, int argc, char **argv)
 			printf("  %s   one line per finished step, all runs (appended by the builds)\n", tsv);
 		printf("  %s    Chrome trace: open it in Perfetto or chrome://tracing\n", trace);
 		printf("  %s  timeline, one lane per job slot: open it in a browser\n", svg);
+		/* the test suites of the last `build --tests` (testsum.h) */
+		char *tests = testsum_summary_path(cfg->workdir), *text = read_file(tests, NULL);
+		if (text)
+			printf("\ntest suites (%s):\n%s", tests, text);
+		free(text);
+		free(tests);
 	}
 	free(logs);
 	free(trace);
@@ -71,6 +78,7 @@ const struct command cmd_report = {
 	"logs/timeline.svg (one lane per job slot, stage colours, a time axis; long idle gaps between\n"
 	"runs are shortened), then prints a summary: wall time, CPU time, CPU utilisation\n"
 	"(CPU / (wall x jobs)), the 10 longest steps and per-stage totals. logs/timings.tsv, appended\n"
-	"by every build, is left as it is. Can run while a build runs. See docs/watching.md.",
+	"by every build, is left as it is. With logs/tests/summary.txt (written by `build --tests`),\n"
+	"the test suites' results follow. Can run while a build runs. See docs/watching.md.",
 	run,
 };

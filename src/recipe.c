@@ -203,12 +203,20 @@ int recipe_set_stage(const struct recipe_set *set, const char *name)
 
 /* ---- one recipe ---- */
 
-/* A header line "disk ..." (blanks around allowed). */
-static bool is_disk_line(const char *line)
+/* A header line "KEY ..." (blanks around allowed). */
+static bool is_key_line(const char *line, const char *key)
 {
 	while (*line == ' ' || *line == '\t')
 		line++;
-	return str_starts(line, "disk") && (line[4] == ' ' || line[4] == '\t' || line[4] == '\0');
+	size_t n = strlen(key);
+	return str_starts(line, key) && (line[n] == ' ' || line[n] == '\t' || line[n] == '\0');
+}
+
+/* A header line left out of the stamp's hash: `disk` (an estimate) and `known-failures` (what
+ * the book says of the test results): neither changes what the step does. */
+static bool is_unhashed_line(const char *line)
+{
+	return is_key_line(line, "disk") || is_key_line(line, "known-failures");
 }
 
 void recipe_free(struct recipe *r)
@@ -221,6 +229,7 @@ void recipe_free(struct recipe *r)
 		free(r->after[i].id);
 	free(r->after);
 	strv_free(&r->files);
+	free(r->known_failures);
 	free(r->build);
 	free(r->test);
 	free(r->install);
@@ -270,6 +279,7 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 	r->file = xstrdup(file);
 	r->text = xstrdup(text);
 	r->sbu = -1;
+	r->known_count = -1;
 	int stage = -1, mode_line = 0, excl_line = 0;
 	bool has_mode = false;
 	char *copy = xstrdup(text), *cur = copy, *line;
@@ -278,7 +288,7 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 	struct buf body = {0};
 	bool seen_section = false;
 	int title_line = 0, stage_line = 0, sbu_line = 0;
-	struct buf hashed = {0};       /* the text without its `disk` line */
+	struct buf hashed = {0};       /* the text without its `disk` and `known-failures` lines */
 	const char *orig = text;       /* the current line in the original text */
 
 	while ((line = next_line(&cur))) {
@@ -288,8 +298,8 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 		size_t olen = onl ? (size_t)(onl - orig) + 1 : strlen(orig);
 		const char *this_line = orig;
 		orig += olen;
-		if (section || seen_section || !is_disk_line(line))
-			buf_add(&hashed, this_line, olen); /* a `disk` line is left out */
+		if (section || seen_section || !is_unhashed_line(line))
+			buf_add(&hashed, this_line, olen); /* `disk` and `known-failures` lines are left out */
 		if (line[0] == '%' && isalpha((unsigned char)line[1])) {
 			char *name = str_trim(line + 1);
 			char **target = !strcmp(name, "build") ? &r->build
@@ -429,9 +439,31 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 				free(p);
 				free(rel);
 			}
+		} else if (!strcmp(key, "known-failures")) {
+			/* "[COUNT] TEXT": the book's expected test failures (docs/recipes.md) */
+			if (r->known_line) {
+				err(errors, file, lineno, "known-failures is given twice (first on line %d)", r->known_line);
+				continue;
+			}
+			r->known_line = lineno;
+			const char *p = rest;
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (p > rest && (*p == '\0' || *p == ' ' || *p == '\t')) {
+				if (p - rest > 6) {
+					err(errors, file, lineno, "known-failures: the count '%.*s' is too large", (int)(p - rest), rest);
+					continue;
+				}
+				r->known_count = strtol(rest, NULL, 10);
+				while (*p == ' ' || *p == '\t')
+					p++;
+				rest += p - rest;
+			}
+			r->known_failures = xstrdup(rest);
 		} else {
 			err(errors, file, lineno,
-			    "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files)", key);
+			    "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files, known-failures)",
+			    key);
 		}
 	}
 	if (section)

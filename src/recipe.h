@@ -40,11 +40,15 @@ struct recipe {
 	size_t nafter;
 	struct strv files;      /* names under book/files/ copied into the build directory */
 	int files_line;
+	long known_count;       /* `known-failures`: the book's count of expected test failures, -1: none */
+	char *known_failures;   /* its text after the count (NULL without the line) */
+	int known_line;
 	char *build, *test, *install;   /* section bodies; test and install NULL when absent */
 	int build_line, test_line, install_line;  /* the lines of "%build", "%test", "%install" */
 	char *text;             /* the whole file */
-	char *hashed;           /* what the stamp hashes: the file without its `disk` line (an
-	                         * estimate, like nothing the step does: changing it reruns nothing) */
+	char *hashed;           /* what the stamp hashes: the file without its `disk` and
+	                         * `known-failures` lines (they change nothing the step does:
+	                         * changing them reruns nothing) */
 	int toc_line;
 };
 

@@ -25,6 +25,7 @@
 #include "sandbox.h"
 #include "state.h"
 #include "sysconfig.h"
+#include "testsum.h"
 #include "unpack.h"
 
 /* Bump when the way a script or its environment is composed changes: every step reruns. */
@@ -320,10 +321,12 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	int prelude = *st->prelude ? count_lines(st->prelude) + 1 : 0;
 	bool aligned = rc->build_line >= prelude + 2 && (!rc->test || rc->test_line > rc->build_line) &&
 	               (!rc->install || rc->install_line > (rc->test ? rc->test_line : rc->build_line));
-	char *close_tests = xasprintf(") >'%s' 2>&1; lfsbuild_rc=$?; set -e; if [ $lfsbuild_rc -ne 0 ]; then echo "
+	/* the test log ends with the status (testsum.c reads it: TESTSUM_EXIT_LINE) */
+	char *close_tests = xasprintf(") >'%s' 2>&1; lfsbuild_rc=$?; set -e; echo \"" TESTSUM_EXIT_LINE "$lfsbuild_rc\" "
+	                              ">>'%s' || true; if [ $lfsbuild_rc -ne 0 ]; then echo "
 	                              "\"lfsbuild: the tests of %s failed (exit $lfsbuild_rc): see logs/tests/%s.log\"; "
 	                              "else echo \"lfsbuild: the tests of %s passed\"; fi",
-	                              v->testlog_in, rc->id, rc->id, rc->id);
+	                              v->testlog_in, v->testlog_in, rc->id, rc->id, rc->id);
 	struct buf b = {0};
 	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, rc->file,
 	           aligned ? ": line N here is line N of the recipe" : "");
@@ -369,6 +372,8 @@ static void compose_env(struct runner *r, size_t i, const struct view *v, char *
 	char *mf = jobserver_makeflags(r->js);
 	strv_push(env, xasprintf("MAKEFLAGS=%s", mf));
 	free(mf);
+	/* the book passes TESTSUITEFLAGS into the chroot: autotest suites run -jN tests at once */
+	strv_push(env, xasprintf("TESTSUITEFLAGS=-j%d", r->js->slots));
 	for (size_t k = 0; k < rc->sources.n; k++) {
 		char *var = src_var(rc->sources.v[k]);
 		strv_push(env, xasprintf("%s=%s/%s", var, v->builddir_in, tops && tops[k] ? tops[k] : rc->sources.v[k]));

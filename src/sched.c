@@ -24,6 +24,7 @@
 #include "recipe.h"
 #include "run.h"
 #include "state.h"
+#include "testsum.h"
 #include "unpack.h"
 
 struct node {
@@ -964,6 +965,11 @@ int sched_build(const struct config *cfg, int argc, char **argv, struct progress
 		}
 		rc = EXIT_SUCCESS;
 	}
+	/* logs/tests/summary.txt (with --tests, or to mark the lines of an earlier one again) */
+	char *tests_note = testsum_after_build(cfg->workdir, &b->set, b->started, cfg->tests);
+	if (tests_note)
+		pg->note(pg, tests_note);
+	free(tests_note);
 out:
 	if (lock >= 0)
 		close(lock);
