@@ -32,8 +32,9 @@ _report() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo 
 lfs() { "$LFSBUILD" -C "$W" "$@"; }
 TSV=$(dirname "$W")/$(basename "$W")-kill-drill.tsv
 LOG=$(dirname "$W")/$(basename "$W")-kill-drill.log
-printf 'kill\tafter s\tphase\trunning steps\tleft after s\tleftover processes\tmounts\n' >"$TSV"
-: >"$LOG"
+# Both files grow across invocations (a drill interrupted by a recipe's failure goes on after the fix).
+[ -s "$TSV" ] || printf 'kill\tafter s\tphase\trunning steps\tleft after s\tleftover processes\tmounts\n' >"$TSV"
+echo "# $(date -u '+%F %T') real-kill.sh $W $*: KILLS=$KILLS MIN_DELAY=$MIN_DELAY MAX_DELAY=$MAX_DELAY" >>"$LOG"
 mounts >"$T/mounts.before"
 
 kills=0 done_early=0
@@ -64,7 +65,7 @@ for k in $(seq "$KILLS"); do
 	procs=$(leftovers "$W/root" "$W/" | tr '\n' ';')
 	mounts >"$T/mounts.after"
 	mdiff=$(diff "$T/mounts.before" "$T/mounts.after" | grep '^[<>]' | tr '\n' ';')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$t" "${phase:-?}" "${running:-none}" "$took" "${procs:-none}" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%T) $k" "$t" "${phase:-?}" "${running:-none}" "$took" "${procs:-none}" \
 		"${mdiff:-unchanged}" >>"$TSV"
 	echo "# kill $k after ${t}s, in '${phase:-?}', running: ${running:-none}" | tee -a "$LOG"
 	ok "kill $k: no process of the build is left (${took}s)" test "$left" = 0
