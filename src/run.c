@@ -75,6 +75,14 @@ void runner_free(struct runner *r)
 	}
 	free(r->res);
 	free(r->res_done);
+	/* The sandbox of a chroot step mounts its own /build on $LFS/build, so that directory may be
+	 * removed only once no step runs: here. (Removing it under a running step would detach that
+	 * step's mount.) It is empty on the host; rmdir leaves it if anything was put there. */
+	if (r->root) {
+		char *b = path_join(r->root, "build");
+		rmdir(b);
+		free(b);
+	}
 	free(r->root);
 	strv_free(&r->sysenv);
 	memset(r, 0, sizeof *r);
@@ -831,16 +839,6 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 	free(testlog);
 	if (status == 0 && !r->cfg->keep)
 		remove_tree(job->builddir);
-	if (rc->mode == MODE_CHROOT) {
-		/* the sandbox made $LFS/build/<flat id> to mount the build directory on */
-		char *flat = step_flat_id(rc->id);
-		char *mnt = xasprintf("%s/build/%s", r->root, flat), *parent = xasprintf("%s/build", r->root);
-		rmdir(mnt);
-		rmdir(parent);
-		free(mnt);
-		free(parent);
-		free(flat);
-	}
 	free(job->builddir);
 	free(job->log_path);
 	job->builddir = job->log_path = NULL;

@@ -339,7 +339,22 @@ static void add_chroot_view(struct sandbox_plan *p, const struct sandbox_spec *s
 	add_mount(p, "tmpfs", "tmpfs", x, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", MK_DIR);
 	free(x);
 	if (s->builddir) {
-		x = path_join(r, s->builddir_in ? s->builddir_in : "/build");
+		const char *in = s->builddir_in ? s->builddir_in : "/build";
+		/* The build directory's parent (/build) is a small tmpfs of this namespace: a bind
+		 * mount from $LFS's own file system straight into $LFS would sit on the same device
+		 * as its parent, and getcwd() implementations that walk up ".." comparing inode
+		 * numbers (bash's own, when cross-compiled as in chapter 6; gnulib's) would not find
+		 * it there. On a device of its own, they stat each entry and do. The host's $LFS/build
+		 * stays an empty directory, never removed while another step may have it mounted. */
+		char *parent = xstrdup(in), *slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			x = path_join(r, parent);
+			add_mount(p, "tmpfs", "tmpfs", x, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m", MK_DIR);
+			free(x);
+		}
+		free(parent);
+		x = path_join(r, in);
 		add_mount(p, "bind-rw", s->builddir, x, NULL, MS_BIND | MS_REC, NULL, MK_DIR);
 		free(x);
 	}
