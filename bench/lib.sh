@@ -2,9 +2,10 @@
 # bench_write NAME TEXT: put TEXT into docs/BENCHMARKS.md between <!-- bench:NAME:begin --> and
 # <!-- bench:NAME:end --> (TEXT may already carry those markers), replacing what was there or
 # appending it; nothing else in the file changes. The file is replaced atomically.
+# BENCH_DOC=FILE writes into FILE instead (the tests use a copy).
 bench_write() {
 	local doc
-	doc="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/docs/BENCHMARKS.md"
+	doc=${BENCH_DOC:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/docs/BENCHMARKS.md"}
 	[ -f "$doc" ] || printf '# Benchmarks\n\nFigures measured by the scripts under bench/ (`make bench`).\n' >"$doc"
 	python3 - "$doc" "$1" "$2" <<'PY'
 import os, sys

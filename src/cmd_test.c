@@ -162,6 +162,7 @@ static int login(struct qemu_session *s, const char *password, int timeout, cons
 	}
 	printf("boot-test: login prompt after %.1f s\n", qemu_elapsed(s));
 	fflush(stdout);
+	qemu_note(s, "login prompt after %.1f s", qemu_elapsed(s)); /* for bench/all.sh */
 	qemu_send(s, "root\r");
 	const char *const pw[] = {"assword:"};
 	r = qemu_expect(s, pw, 1, password ? 60 : 20);

@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""bench/report.py: the Markdown sections of the build benchmarks, from a work directory's stamps.
+
+Shared by bench/build.sh, bench/all.sh and bench/sched.sh (one subcommand each):
+  report.py build LABEL WORKDIR UNTIL NOTE        per chapter and per step (bench/build.sh)
+  report.py full WORKDIR [--runs F] [--disk F] [--log F] [--image F] [--doc F]
+                                                  the "full build" section (bench/all.sh)
+  report.py stages SPEC                           resolve "temp", "ch6", "cross,temp", "ch5-ch7":
+                                                  prints the stages, the stage before them (or -),
+                                                  then one line per step: STEP <tab> before|in|after
+  report.py sched SPEC JOBS SEQ_STAMPS PAR_STAMPS SEQ_WALL PAR_WALL SBU NOTE
+                                                  the "scheduler vs sequential" section (bench/sched.sh)
+The book is $LFSBUILD_BOOK, else book/ of the checkout. Stamps: docs/engine.md ("Stamps").
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOOK = os.environ.get("LFSBUILD_BOOK") or os.path.join(ROOT, "book")
+
+# The goals the issues set (issue 7).
+GOAL_BUILD_MIN = 120
+GOAL_SCHED_RATIO = 0.8
+GOAL_CPU_UTIL = 90
+GOAL_LOGIN_S = 60
+GOAL_IMAGE_GIB = 2
+
+
+# ---- the book ----
+
+def stages():
+    """[(name, chapter)] in order, from BOOK/stages."""
+    out = []
+    for line in open(os.path.join(BOOK, "stages")):
+        w = line.split()
+        if len(w) >= 2 and w[0] == "stage":
+            out.append([w[1], None])
+        elif len(w) >= 2 and w[0] == "chapter" and out:
+            out[-1][1] = w[1]
+    return [tuple(s) for s in out]
+
+
+def steps():
+    """[(step, stage)] in book order: the toc's lines that have a recipe."""
+    chapter_stage = {c: n for n, c in stages()}
+    out = []
+    for line in open(os.path.join(BOOK, "toc")):
+        step = line.strip()
+        if not step or step.startswith("#"):
+            continue
+        recipe = os.path.join(BOOK, step + ".recipe")
+        if not os.path.exists(recipe):
+            continue
+        stage = chapter_stage.get(step.split("/")[0][2:])
+        for rl in open(recipe):
+            if rl.startswith("%"):
+                break
+            w = rl.split()
+            if len(w) >= 2 and w[0] == "stage":
+                stage = w[1]
+        out.append((step, stage))
+    return out
+
+
+def resolve_stages(spec):
+    """A list of consecutive stage names from "temp", "ch6", "cross,temp" or "ch5-ch7"."""
+    names = [n for n, _ in stages()]
+    by_ch = {"ch" + c: n for n, c in stages() if c}
+    def one(tok):
+        if tok in names:
+            return names.index(tok)
+        if tok in by_ch:
+            return names.index(by_ch[tok])
+        sys.exit(f"bench: '{tok}' is no stage or chapter of {BOOK}/stages (stages: {' '.join(names)})")
+    idx = []
+    for part in spec.split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            idx.extend(range(one(a), one(b) + 1))
+        else:
+            idx.append(one(part))
+    idx = sorted(set(idx))
+    if idx != list(range(idx[0], idx[-1] + 1)):
+        sys.exit(f"bench: the stages of '{spec}' are not consecutive")
+    return [names[i] for i in idx], (names[idx[0] - 1] if idx[0] > 0 else None)
+
+
+# ---- stamps ----
+
+def read_stamp(path):
+    d = {}
+    try:
+        for line in open(path):
+            k, _, v = line.rstrip("\n").partition(" ")
+            if k == "input" and v.startswith("tests "):
+                d["tests"] = v.split()[1]
+            elif k in ("result", "start", "wall", "cpu", "maxrss"):
+                d[k] = v
+    except FileNotFoundError:
+        return None
+    return d
+
+
+def rows(stampdir, only=None):
+    """[(step, stage, start, wall, cpu, maxrss_kib, tests)] of the steps whose stamp says ok."""
+    out = []
+    for step, stage in steps():
+        if only is not None and stage not in only:
+            continue
+        d = read_stamp(os.path.join(stampdir, step + ".stamp"))
+        if not d or d.get("result") != "ok":
+            continue
+        out.append((step, stage, float(d["start"]), float(d["wall"]), float(d["cpu"]),
+                    int(d.get("maxrss") or 0), d.get("tests")))
+    return out
+
+
+def span(rs):
+    return max(r[2] + r[3] for r in rs) - min(r[2] for r in rs) if rs else 0.0
+
+
+def read_sbu(workdir):
+    try:
+        return float(open(os.path.join(workdir, "state", "sbu")).read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# ---- formatting ----
+
+def machine():
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB"
+
+
+def day(t):
+    return time.strftime("%Y-%m-%d", time.gmtime(t))
+
+
+def clock(t):
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+
+def dur(s):
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def sbus(s, sbu):
+    return f"{s / sbu:.2f}" if sbu else "-"
+
+
+def util(cpu, wall):
+    return 100 * cpu / (wall * os.cpu_count()) if wall else 0.0
+
+
+def step_table(rs, sbu):
+    out = ["| step | stage | wall s | SBU | CPU s | CPU / (wall x cores) | max RSS MiB |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rs:
+        out.append(f"| {r[0]} | {r[1]} | {r[3]:.1f} | {sbus(r[3], sbu)} | {r[4]:.1f} | "
+                   f"{util(r[4], r[3]):.0f} % | {r[5] / 1024:.0f} |")
+    return out
+
+
+def stage_table(rs, sbu):
+    out = ["| stage | steps | wall (first start to last end) | sum of step walls | CPU s | CPU / (wall x cores) |",
+           "|---|---|---|---|---|---|"]
+    order = []
+    for r in rs:
+        if r[1] not in order:
+            order.append(r[1])
+    for st in order:
+        sr = [r for r in rs if r[1] == st]
+        w, c = span(sr), sum(r[4] for r in sr)
+        out.append(f"| {st} | {len(sr)} | {w:.0f} s ({dur(w)}, {sbus(w, sbu)} SBU) | "
+                   f"{sum(r[3] for r in sr):.0f} s | {c:.0f} | {util(c, w):.0f} % |")
+    if rs:
+        w, c = span(rs), sum(r[4] for r in rs)
+        out.append(f"| **all** | {len(rs)} | {w:.0f} s ({dur(w)}) | {sum(r[3] for r in rs):.0f} s | "
+                   f"{c:.0f} | {util(c, w):.0f} % |")
+    return out
+
+
+# ---- bench/build.sh ----
+
+def cmd_build(label, work, until, note):
+    stamps = os.path.join(work, "state", "stamps")
+    toc = [s for s, _ in steps()]
+    if until:
+        lim = until[2:].split("/")[0]
+        lim = int(lim) if lim.isdigit() else 99
+        toc = [s for s in toc if int(s[2:].split("/")[0]) <= lim]
+    sbu = read_sbu(work)
+    rs = [r for r in rows(stamps) if r[0] in toc]
+    cores = os.cpu_count()
+    out = [f"## Build: {label} (bench/build.sh)\n"]
+    when = day(min(r[2] for r in rs)) if rs else "-"
+    sbu_text = f"1 SBU = {sbu:.1f} s (ch5/binutils-pass1 here)" if sbu else "no SBU measured"
+    out.append(f"Measured {when} on {cores} cores, "
+               f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB; {sbu_text}. {note}\n")
+    out.append("| chapter | steps | wall (first start to last end) | sum of step walls | CPU | CPU / (wall x cores) |")
+    out.append("|---|---|---|---|---|---|")
+    chapters = {}
+    for r in rs:
+        chapters.setdefault(r[0].split("/")[0], []).append(r)
+    tc = 0
+    for ch, cr in chapters.items():
+        w, c = span(cr), sum(r[4] for r in cr)
+        tc += c
+        out.append(f"| {ch} | {len(cr)} | {w:.0f} s ({f'{w / sbu:.1f}' if sbu else '-'} SBU) | "
+                   f"{sum(r[3] for r in cr):.0f} s | {c:.0f} s | {util(c, w):.0f} % |")
+    if rs:
+        w = span(rs)
+        out.append(f"| all | {len(rs)} | {w:.0f} s ({w / 60:.1f} min) | {sum(r[3] for r in rs):.0f} s | "
+                   f"{tc:.0f} s | {util(tc, w):.0f} % |")
+    out.append("")
+    out.append("<details><summary>per step</summary>\n")
+    out.append("| step | wall s | SBU | CPU s | max RSS MiB |")
+    out.append("|---|---|---|---|---|")
+    for r in rs:
+        out.append(f"| {r[0]} | {r[3]:.1f} | {sbus(r[3], sbu)} | {r[4]:.1f} | {r[5] / 1024:.0f} |")
+    out.append("\n</details>")
+    print("\n".join(out))
+
+
+# ---- bench/all.sh ----
+
+def read_runs(path, rs):
+    """[(start, end, exit, args)] of the invocations of bench/all.sh ("begin T ARGS" / "end T RC" lines).
+    An invocation without its end line (killed) ends at its last step's end, if any."""
+    runs = []
+    if not path or not os.path.exists(path):
+        return runs
+    for line in open(path):
+        w = line.rstrip("\n").split("\t")
+        if w[0] == "begin" and len(w) >= 2:
+            runs.append([float(w[1]), None, None, w[2] if len(w) > 2 else ""])
+        elif w[0] == "end" and len(w) >= 3 and runs and runs[-1][1] is None:
+            runs[-1][1], runs[-1][2] = float(w[1]), w[2]
+    for i, r in enumerate(runs):
+        if r[1] is None:
+            nxt = runs[i + 1][0] if i + 1 < len(runs) else float("inf")
+            ends = [x[2] + x[3] for x in rs if r[0] <= x[2] + x[3] <= nxt]
+            r[1], r[2] = (max(ends) if ends else r[0]), "killed"
+    return runs
+
+
+def read_disk(path):
+    """[(epoch, KiB)] samples of `du -sxk WORKDIR`."""
+    out = []
+    if path and os.path.exists(path):
+        for line in open(path):
+            w = line.split()
+            if len(w) == 2 and w[1].isdigit():
+                out.append((float(w[0]), int(w[1])))
+    return out
+
+
+def read_log(path):
+    """From the timestamped output of `lfsbuild all`: the times of the phase lines, the login line."""
+    phases, login = {}, None
+    if path and os.path.exists(path):
+        for line in open(path, errors="replace"):
+            t, _, text = line.rstrip("\n").partition(" ")
+            m = re.search(r"lfsbuild all: \[(\d+)/\d+\] .*\(lfsbuild ([a-z-]+)\)", text)
+            if m:
+                phases[m.group(2)] = float(t.replace(",", "."))
+            m = re.search(r"boot-test: login prompt after ([0-9.]+) s", text)
+            if m:
+                login = float(m.group(1))
+    return phases, login
+
+
+def login_from_transcript(path):
+    """The line cmd_test.c notes in logs/boot-test.log: "# lfsbuild: login prompt after X s"."""
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return None
+    m = re.findall(r"# lfsbuild: login prompt after ([0-9.]+) s", text)
+    return float(m[-1]) if m else None
+
+
+def image_size(path):
+    """(KiB on disk, virtual size text, actual-size bytes from qemu-img) or None."""
+    if not os.path.exists(path):
+        return None
+    du = int(subprocess.run(["du", "-k", path], capture_output=True, text=True).stdout.split()[0])
+    virt = actual = None
+    try:
+        info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", "-U", path],
+                                         capture_output=True, text=True).stdout)
+        virt, actual = info.get("virtual-size"), info.get("actual-size")
+    except (OSError, ValueError):
+        pass
+    return du, virt, actual
+
+
+def sched_ratios(doc):
+    """{label: (ratio, jobs)} from the scheduler sections bench/sched.sh wrote into the doc."""
+    out = {}
+    if doc and os.path.exists(doc):
+        for m in re.finditer(r"<!-- bench-data sched (\S+) ratio=([0-9.]+) jobs=(\d+) -->", open(doc).read()):
+            out[m.group(1)] = (float(m.group(2)), int(m.group(3)))
+    return out
+
+
+def cmd_full(work, runs_path, disk_path, log_path, image, doc):
+    stamps = os.path.join(work, "state", "stamps")
+    sbu = read_sbu(work)
+    rs = rows(stamps)
+    if not rs:
+        sys.exit(f"bench: no successful step in {stamps}")
+    first, last = min(r[2] for r in rs), max(r[2] + r[3] for r in rs)
+    total, cpu = last - first, sum(r[4] for r in rs)
+    allsteps = steps()
+    runs = read_runs(runs_path, rs)
+    disk = read_disk(disk_path)
+    phases, login = read_log(log_path)
+    login_src = "the output of `lfsbuild all`"
+    tl = login_from_transcript(os.path.join(work, "logs", "boot-test.log"))
+    if tl is not None:
+        login, login_src = tl, "logs/boot-test.log"
+    img = image_size(image)
+    tests = sorted({r[6] for r in rs if r[6]})
+    kern = [r for r in rs if r[0].endswith("/kernel")]
+
+    out = ["## Full build (bench/all.sh)\n"]
+    out.append(f"Machine: {machine()}. Build {clock(first)} to {clock(last)}; report written {day(time.time())}.")
+    out.append(f"Work directory {work}; {len(rs)} of {len(allsteps)} steps of the book built (stamps `ok`); "
+               f"test suites: {', '.join(tests) if tests else 'no step with tests'}"
+               f"{' (skipped, as asked)' if tests == ['off'] else ''}. "
+               + (f"1 SBU = {sbu:.1f} s (wall of ch5/binutils-pass1 here)." if sbu else "No SBU measured."))
+    out.append("")
+    out.append("| figure | measured |")
+    out.append("|---|---|")
+    out.append(f"| build: first step's start to last step's end | {total:.0f} s ({dur(total)}) |")
+    walls = sum(r[3] for r in rs)
+    out.append(f"| build: sum of the steps' walls (without the gaps between steps or invocations) | "
+               f"{walls:.0f} s ({dur(walls)}) |")
+    if runs:
+        s = sum(r[1] - r[0] for r in runs)
+        desc = "; ".join(f"{clock(r[0])} +{dur(r[1] - r[0])} exit {r[2]}" for r in runs)
+        out.append(f"| `lfsbuild all`, sum of {len(runs)} invocation(s) (check-host, fetch, build, image, test) | "
+                   f"{s:.0f} s ({dur(s)}): {desc} |")
+    else:
+        out.append("| `lfsbuild all` invocations | not recorded (the build was not run through bench/all.sh) |")
+    out.append(f"| CPU time of the steps / (wall x {os.cpu_count()} cores) | {cpu:.0f} s / ({total:.0f} s x "
+               f"{os.cpu_count()}) = {util(cpu, total):.0f} % |")
+    if disk:
+        t, k = max(disk, key=lambda x: x[1])
+        out.append(f"| peak disk use of the work directory (`du -sxk` every {disk_interval(disk)}, "
+                   f"{len(disk)} samples) | {k / 2**20:.2f} GiB ({k // 1024} MiB) at {clock(t)} |")
+    else:
+        now = subprocess.run(["nice", "-n", "19", "du", "-sxk", work], capture_output=True, text=True).stdout.split()
+        now = f"; now {int(now[0]) / 2**20:.2f} GiB" if now and now[0].isdigit() else ""
+        out.append(f"| peak disk use of the work directory | not sampled (the build was not run through "
+                   f"bench/all.sh){now} |")
+    if kern:
+        k = kern[-1]
+        out.append(f"| kernel build ({k[0]}) | {k[3]:.0f} s ({dur(k[3])}, {sbus(k[3], sbu)} SBU), CPU {k[4]:.0f} s |")
+    else:
+        out.append("| kernel build | no kernel step built |")
+    if "image" in phases and "test" in phases:
+        out.append(f"| `lfsbuild image` (phase of `lfsbuild all`) | {phases['test'] - phases['image']:.0f} s |")
+    if img:
+        du, virt, actual = img
+        v = f"{virt / 2**30:.0f} GiB virtual, " if virt else ""
+        a = f", qemu-img actual-size {actual / 2**20:.0f} MiB" if actual else ""
+        out.append(f"| image {image} on disk | {v}{du / 1024:.0f} MiB (du){a} |")
+    else:
+        out.append(f"| image on disk | no image at {image} |")
+    if login is not None:
+        out.append(f"| QEMU start to the login prompt (`lfsbuild test`, TCG) | {login:.1f} s (from {login_src}) |")
+    else:
+        out.append("| QEMU start to the login prompt | not recorded (no `lfsbuild test` run seen) |")
+    out.append("")
+
+    out.append("Per stage:\n")
+    out += stage_table(rs, sbu)
+    out.append("")
+
+    ratios = sched_ratios(doc)
+    goals = ["| goal | target | measured | met? |", "|---|---|---|---|"]
+    def g(name, target, measured, ok):
+        goals.append(f"| {name} | {target} | {measured} | {'-' if ok is None else ('yes' if ok else '**no**')} |")
+    whole = total / 60
+    if runs:
+        whole = sum(r[1] - r[0] for r in runs) / 60
+    g("whole build", f"< {GOAL_BUILD_MIN} min", f"{whole:.0f} min" + ("" if runs else " (steps only)"),
+      whole < GOAL_BUILD_MIN if len(rs) == len(allsteps) else None)
+    if ratios:
+        for lab, (ratio, jobs) in sorted(ratios.items()):
+            g(f"scheduler vs --sequential, {lab}, -j{jobs}", f"<= {GOAL_SCHED_RATIO} x", f"{ratio:.2f} x",
+              ratio <= GOAL_SCHED_RATIO)
+    else:
+        g("scheduler vs --sequential", f"<= {GOAL_SCHED_RATIO} x", "not measured (bench/sched.sh)", None)
+    g("CPU utilisation over the build", f">= {GOAL_CPU_UTIL} %", f"{util(cpu, total):.0f} %",
+      util(cpu, total) >= GOAL_CPU_UTIL)
+    g("QEMU start to login prompt (TCG)", f"< {GOAL_LOGIN_S} s", f"{login:.1f} s" if login is not None else "-",
+      login < GOAL_LOGIN_S if login is not None else None)
+    g("image on disk", f"< {GOAL_IMAGE_GIB} GiB", f"{img[0] / 2**20:.2f} GiB" if img else "-",
+      img[0] / 2**20 < GOAL_IMAGE_GIB if img else None)
+    out.append("Goals (issue 7; `-` = not measured or the build is incomplete):\n")
+    out += goals
+    out.append("")
+    out.append("<details><summary>per step</summary>\n")
+    out += step_table(rs, sbu)
+    out.append("\n</details>")
+    print("\n".join(out))
+
+
+def disk_interval(disk):
+    if len(disk) < 2:
+        return "60 s"
+    gaps = sorted(b[0] - a[0] for a, b in zip(disk, disk[1:]))
+    return f"{gaps[len(gaps) // 2]:.3g} s"
+
+
+# ---- bench/sched.sh ----
+
+def cmd_stages(spec):
+    names, prev = resolve_stages(spec)
+    print(" ".join(names))
+    print(prev or "-")
+    for step, stage in steps():
+        where = "in" if stage in names else ("before" if stages_index(stage) < stages_index(names[0]) else "after")
+        print(f"{step}\t{where}")
+
+
+def stages_index(name):
+    return [n for n, _ in stages()].index(name)
+
+
+def cmd_sched(spec, jobs, seq_dir, par_dir, seq_wall, par_wall, sbu, note):
+    names, prev = resolve_stages(spec)
+    sbu = float(sbu) if sbu not in ("", "-") else None
+    seq, par = rows(seq_dir, names), rows(par_dir, names)
+    seq_wall, par_wall = float(seq_wall), float(par_wall)
+    ratio = par_wall / seq_wall if seq_wall else 0
+    label = ",".join(names)
+    out = [f"## Scheduler vs --sequential: {label} (bench/sched.sh)\n"]
+    out.append(f"<!-- bench-data sched {label} ratio={ratio:.3f} jobs={jobs} -->")
+    out.append(f"Machine: {machine()}; {day(time.time())}. The {len(seq)} steps of stage(s) {label} "
+               f"(root restored from the snapshot of {prev or 'nothing: an empty root'}), run twice in a scratch "
+               f"work directory with -j{jobs}: `--sequential`, then the scheduler. "
+               + (f"1 SBU = {sbu:.1f} s. " if sbu else "") + note + "\n")
+    out.append("| run | `lfsbuild build` wall | steps' first start to last end | sum of step walls | CPU s | "
+               "CPU / (wall x cores) |")
+    out.append("|---|---|---|---|---|---|")
+    for name, w, r in (("--sequential", seq_wall, seq), (f"scheduler -j{jobs}", par_wall, par)):
+        c = sum(x[4] for x in r)
+        out.append(f"| {name} | {w:.1f} s ({dur(w)}) | {span(r):.1f} s | {sum(x[3] for x in r):.1f} s | {c:.0f} | "
+                   f"{util(c, w):.0f} % |")
+    ok = ratio <= GOAL_SCHED_RATIO
+    out.append(f"\nScheduler / sequential: **{ratio:.2f}** (goal <= {GOAL_SCHED_RATIO}: {'met' if ok else 'not met'}).\n")
+    if len(names) > 1:
+        out.append("Per stage (first start to last end):\n")
+        out.append("| stage | --sequential | scheduler | ratio |")
+        out.append("|---|---|---|---|")
+        for st in names:
+            a, b = span([x for x in seq if x[1] == st]), span([x for x in par if x[1] == st])
+            out.append(f"| {st} | {a:.1f} s | {b:.1f} s | {b / a if a else 0:.2f} |")
+        out.append("")
+    out.append("<details><summary>per step</summary>\n")
+    out.append("| step | stage | sequential wall s | SBU | CPU s | scheduler wall s | SBU | CPU s |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    pd = {x[0]: x for x in par}
+    for x in seq:
+        y = pd.get(x[0])
+        ys = f"{y[3]:.1f} | {sbus(y[3], sbu)} | {y[4]:.1f}" if y else "- | - | -"
+        out.append(f"| {x[0]} | {x[1]} | {x[3]:.1f} | {sbus(x[3], sbu)} | {x[4]:.1f} | {ys} |")
+    out.append("\n</details>")
+    print("\n".join(out))
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "build" and len(args) == 4:
+        cmd_build(*args)
+    elif cmd == "full" and args:
+        opts = {"--runs": None, "--disk": None, "--log": None, "--image": None, "--doc": None}
+        work, rest = args[0], args[1:]
+        while rest:
+            if rest[0] not in opts or len(rest) < 2:
+                sys.exit(__doc__)
+            opts[rest[0]], rest = rest[1], rest[2:]
+        cmd_full(work, opts["--runs"], opts["--disk"], opts["--log"],
+                 opts["--image"] or os.path.join(work, "lfs.qcow2"), opts["--doc"])
+    elif cmd == "stages" and len(args) == 1:
+        cmd_stages(args[0])
+    elif cmd == "sched" and len(args) == 8:
+        cmd_sched(*args)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

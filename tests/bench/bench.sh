@@ -1,0 +1,113 @@
+# bench/sched.sh and bench/all.sh on a synthetic book of three stages (a: one step; b: four
+# independent steps of 0.5 s; c: one step): the scratch work dir, the checks of its plan, the
+# sections they write (into a copy of docs/BENCHMARKS.md) and that WORKDIR's state is untouched.
+. "$(dirname "$0")/../lib/check.sh"
+
+BOOK=$T/book W=$T/w
+export LFSBUILD BENCH_DOC=$T/doc.md
+chmod 755 "$T"
+mkdir -p "$BOOK/ch1" "$BOOK/ch2" "$BOOK/ch3"
+: >"$BOOK/sources"
+for s in a:1 b:2 c:3; do
+	printf 'stage %s\n  chapter %s\n  mode    user\n  env     PATH=/usr/bin:/bin\n  prelude umask 022\n\n' \
+		"${s%:*}" "${s#*:}" >>"$BOOK/stages"
+done
+echo ch1/init >"$BOOK/toc"
+printf 'title   Init\nstage   a\nsbu     0.1\n\n%%build\nmkdir -p $LFS/usr\necho init > $LFS/usr/init.txt\n' \
+	>"$BOOK/ch1/init.recipe"
+for i in 1 2 3 4; do
+	echo "ch2/w$i" >>"$BOOK/toc"
+	printf 'title   W%s\nstage   b\nsbu     1\n\n%%build\ntest -f $LFS/usr/init.txt\nsleep 0.5\necho w > $LFS/usr/w%s.txt\n' \
+		"$i" "$i" >"$BOOK/ch2/w$i.recipe"
+done
+echo ch3/end >>"$BOOK/toc"
+printf 'title   End\nstage   c\nsbu     0.1\n\n%%build\nls $LFS/usr > $LFS/end.txt\n' >"$BOOK/ch3/end.recipe"
+lb() { "$LFSBUILD" --book "$BOOK" "$@"; }
+section() { sed -n "/<!-- bench:$1:begin -->/,/<!-- bench:$1:end -->/p" "$BENCH_DOC"; }
+state_sums() { (cd "$W/state" && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum); }
+
+real_doc=$(md5sum <"$ROOT/docs/BENCHMARKS.md")
+cp "$ROOT/docs/BENCHMARKS.md" "$BENCH_DOC"
+
+if [ "$(id -u)" != 0 ]; then
+	skip "bench/sched.sh" "needs root (restore keeps owners)"
+else
+	ok "the work dir's build, with snapshots" lb -C "$W" build -j2 --snapshots
+	echo 0.5 >"$W/state/sbu"
+	state_sums >"$T/state.before"
+
+	ok "sched.sh on stage b at -j2" "$ROOT/bench/sched.sh" "$W" b -j2 --book "$BOOK"
+	s=$(section sched-b)
+	expect_in "a section sched-b" "## Scheduler vs --sequential: b (bench/sched.sh)" "$s"
+	for i in 1 2 3 4; do
+		ok "ch2/w$i's walls side by side" grep -qE "^\| ch2/w$i \| b \| 0\.[5-9] \| 1\.[0-9]+ \| [0-9.]+ \| 0\.[5-9] \| 1\.[0-9]+ \|" <<<"$s"
+	done
+	fails "not the steps of other stages" grep -qE '\| ch(1/init|3/end) ' <<<"$s"
+	seq=$(sed -n 's/^| --sequential | \([0-9.]*\) s .*/\1/p' <<<"$s")
+	par=$(sed -n 's/^| scheduler -j2 | \([0-9.]*\) s .*/\1/p' <<<"$s")
+	ok "sequential: 4 steps of 0.5 s one after the other take 2 s or more ($seq s)" awk -v a="$seq" 'BEGIN { exit !(a >= 2.0) }'
+	ok "the scheduler at -j2 runs them two at a time ($par s)" awk -v a="$par" -v b="$seq" 'BEGIN { exit !(a < b * 0.8 && a >= 1.0) }'
+	expect_in "the ratio against the goal" "Scheduler / sequential: **" "$s"
+	expect_in "the ratio for bench/all.sh" "<!-- bench-data sched b ratio=0." "$s"
+	ok "the scratch work dir is removed" test ! -e "$W-sched-b"
+	ok "WORKDIR's state is untouched" sh -c "cd '$W/state' && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum | diff '$T/state.before' -"
+
+	ok "sched.sh --keep on stages b and c (a list)" "$ROOT/bench/sched.sh" --keep "$W" b,c -j2 --book "$BOOK"
+	ok "--keep keeps the scratch dir, root restored and rebuilt" test -f "$W-sched-b-c/root/end.txt" -a -f "$W-sched-b-c/root/usr/w4.txt"
+	expect_in "the earlier stage was skipped in the scratch dir" "skip  ch1/init (up to date)" "$(cat "$W-sched-b-c/bench-scheduler.log")"
+	s=$(section sched-b-c)
+	expect_in "a per-stage table for several stages" "| c | " "$s"
+	expect_in "ch3/end in the steps" "| ch3/end | c |" "$s"
+
+	ok "the first stage (no snapshot before it: an empty root)" "$ROOT/bench/sched.sh" "$W" ch1-ch2 -j2 --book "$BOOK"
+	expect_in "its section" "root restored from the snapshot of nothing" "$(section sched-a-b)"
+
+	echo "# changed" >>"$BOOK/ch1/init.recipe"
+	out=$("$ROOT/bench/sched.sh" "$W" b -j2 --book "$BOOK" 2>&1)
+	rc=$?
+	ok "a step of an earlier stage out of date: sched.sh fails" test "$rc" = 1
+	expect_in "and says which and why" "run   ch1/init (recipe changed)" "$out"
+	expect_in "and that the plan is refused" "the plan reruns steps outside stage(s) b" "$out"
+	sed -i '$d' "$BOOK/ch1/init.recipe"
+	rm -rf "$W-sched-b"
+	fails "a stage that is not in the book" "$ROOT/bench/sched.sh" "$W" nosuch --book "$BOOK"
+	ok "WORKDIR's state is still untouched" sh -c "cd '$W/state' && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum | diff '$T/state.before' -"
+
+	# all.sh --report-only, with an image and the login line of a transcript
+	qemu-img create -q -f qcow2 "$W/lfs.qcow2" 1G
+	mkdir -p "$W/logs"
+	printf 'serial...\n# lfsbuild: login prompt after 12.3 s\nlogin: ' >"$W/logs/boot-test.log"
+	ok "all.sh --report-only" "$ROOT/bench/all.sh" --report-only "$W" --book "$BOOK"
+	s=$(section full-build)
+	expect_in "the full build section" "## Full build (bench/all.sh)" "$s"
+	expect_in "the machine" "$(nproc) cores (" "$s"
+	expect_in "every step counted" "6 of 6 steps of the book built" "$s"
+	expect_in "the SBU" "1 SBU = 0.5 s" "$s"
+	expect_in "per stage: b" "| b | 4 | " "$s"
+	ok "per step with SBU" grep -qE '^\| ch2/w3 \| b \| 0\.[5-9] \| 1\.[0-9]+ \|' <<<"$s"
+	expect_in "the image's size" "1 GiB virtual, 0 MiB (du)" "$s"
+	expect_in "the login prompt from the transcript" "| 12.3 s (from logs/boot-test.log) |" "$s"
+	expect_in "goal: boot under 60 s met" "| QEMU start to login prompt (TCG) | < 60 s | 12.3 s | yes |" "$s"
+	expect_in "goal: the scheduler's ratio from sched.sh's section" "| scheduler vs --sequential, b, -j2 | <= 0.8 x | 0." "$s"
+	expect_in "no invocations recorded" "not recorded (the build was not run through bench/all.sh)" "$s"
+	ok "--report-only ran nothing (no runs file)" test ! -e "$T/w-runs.tsv"
+	ok "WORKDIR's state untouched by all.sh --report-only" sh -c "cd '$W/state' && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum | diff '$T/state.before' -"
+	ok "the other sections of the doc are left as they were" sh -c "awk '/<!-- bench:(sched-.*|full-build):begin -->/ { skip = 1 } !skip { print } /<!-- bench:(sched-.*|full-build):end -->/ { skip = 0 }' '$BENCH_DOC' | diff -B - '$ROOT/docs/BENCHMARKS.md'"
+fi
+
+# all.sh running the build (BENCH_COMMAND=build: a synthetic book has no kernel to boot), twice
+W2=$T/w2
+export BENCH_COMMAND=build BENCH_DISK_INTERVAL=0.2
+ok "all.sh runs the build" "$ROOT/bench/all.sh" "$W2" --book "$BOOK" -j2 --until b
+ok "one invocation recorded" test "$(grep -c '^begin' "$T/w2-runs.tsv")$(grep -c '^end	.*	0$' "$T/w2-runs.tsv")" = 11
+ok "disk samples" test "$(wc -l <"$T/w2-disk.tsv")" -ge 2
+ok "the output is logged with times" grep -q '^[0-9.]* .*done  ch2/w4' "$T/w2-all.log"
+ok "all.sh again resumes (the rest of the book)" "$ROOT/bench/all.sh" "$W2" --book "$BOOK" -j2
+ok "two invocations, the files kept" test "$(grep -c '^begin' "$T/w2-runs.tsv")" = 2
+s=$(section full-build)
+expect_in "the sum of both invocations" "sum of 2 invocation(s)" "$s"
+peak=$(sort -n -k2,2 "$T/w2-disk.tsv" | tail -1 | cut -f2)
+expect_in "the peak disk use is the largest sample" "($((peak / 1024)) MiB) at" "$s"
+expect_in "all steps" "6 of 6 steps of the book built" "$s"
+ok "no sampler left behind" sh -c "! pgrep -f 'bench/all[.]sh $W2' >/dev/null"
+ok "the real docs/BENCHMARKS.md is untouched" test "$(md5sum <"$ROOT/docs/BENCHMARKS.md")" = "$real_doc"
