@@ -17,6 +17,12 @@
 
 /* A number at *p (digits, with the thousands commas some tools print: "44,123"); *p moves past
  * it. false when there is no digit at *p. */
+/* p is the plural or the singular wording of a count's text ("were run," / "was run,"). */
+static bool either(const char *p, const char *plural, const char *singular)
+{
+	return !strcmp(p, plural) || !strcmp(p, singular);
+}
+
 static bool num(const char **p, long *out)
 {
 	const char *s = *p;
@@ -330,18 +336,18 @@ static bool autotest_line(struct parser *ps, const char *line)
 	}
 	if (!(p = autotest_head(line, &n)))
 		return false;
-	if (!strcmp(p, "were skipped.") || !strcmp(p, "was skipped.")) {
+	if (either(p, "were skipped.", "was skipped.")) {
 		c->skipped += n;
 		return true;
 	}
-	if (!strcmp(p, "were successful.") || !strcmp(p, "was successful.")) {
+	if (either(p, "were successful.", "was successful.")) {
 		c->passed += n;
 	} else if (!strcmp(p, "behaved as expected.")) {
 		/* the count of expected failures is not printed: the tests' own lines say it */
 		long xf = ps->at_xfail_lines < n ? ps->at_xfail_lines : n;
 		c->xfail += xf;
 		c->passed += n - xf;
-	} else if (!strcmp(p, "were run,") || !strcmp(p, "was run,")) {
+	} else if (either(p, "were run,", "was run,")) {
 		ps->at_state = 1;
 		ps->at_run = n;
 		ps->at_xpass = 0;
@@ -424,17 +430,17 @@ static bool python_line(struct parser *ps, const char *line)
 		p += 4;
 	if (!num(&p, &n))
 		return false;
-	if (!strcmp(p, " tests OK.") || !strcmp(p, " test OK.")) {
+	if (either(p, " tests OK.", " test OK.")) {
 		ps->py_ok += n;
 		ps->py = true;
 		add_format(ps->c, "python");
 		return true;
 	}
-	if (!strcmp(p, " tests failed:") || !strcmp(p, " test failed:")) {
+	if (either(p, " tests failed:", " test failed:")) {
 		ps->py_failed += n;
 		return true;
 	}
-	if (!strcmp(p, " tests failed again:") || !strcmp(p, " test failed again:")) {
+	if (either(p, " tests failed again:", " test failed again:")) {
 		ps->py_again += n;
 		ps->py_has_again = true;
 		return true;
