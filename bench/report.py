@@ -123,6 +123,72 @@ def span(rs):
     return max(r[2] + r[3] for r in rs) - min(r[2] for r in rs) if rs else 0.0
 
 
+def occupancy(rs):
+    """(busy, {k: seconds}): the time at least one of the steps rs ran (the union of their
+    intervals: no gaps between invocations or sessions) and the seconds with exactly k of them
+    running at once."""
+    ev = sorted([(r[2], 1) for r in rs] + [(r[2] + r[3], -1) for r in rs])
+    by, n, t0 = {}, 0, None
+    for t, d in ev:
+        if n and t0 is not None:
+            by[n] = by.get(n, 0.0) + t - t0
+        n, t0 = n + d, t
+    return sum(by.values()), by
+
+
+_graph = None
+
+
+def graph_deps():
+    """{step: [steps it waits for]} from `lfsbuild graph` (the `after` lines, the stage barriers
+    and the exclusive steps, reduced), or None when lfsbuild cannot say."""
+    global _graph
+    if _graph is None:
+        exe = os.environ.get("LFSBUILD") or os.path.join(ROOT, "lfsbuild")
+        try:
+            p = subprocess.run([exe, "--book", BOOK, "graph"], capture_output=True, text=True, timeout=60)
+            _graph = {}
+            for line in p.stdout.splitlines():
+                step, _, deps = line.partition("\t")
+                _graph[step] = [d for d in deps.split(",") if d]
+            if p.returncode != 0:
+                _graph = {}
+        except OSError:
+            _graph = {}
+    return _graph or None
+
+
+def critical_path(rs):
+    """The longest chain of dependent steps among rs, with their walls: no scheduler, however
+    many cores, finishes these steps sooner. None without the graph."""
+    deps = graph_deps()
+    if deps is None:
+        return None
+    wall = {r[0]: r[3] for r in rs}
+    fin = {}
+    for step, _ in steps():
+        if step in wall:
+            fin[step] = max([fin[d] for d in deps.get(step, []) if d in fin] + [0.0]) + wall[step]
+    return max(fin.values()) if fin else 0.0
+
+
+def occupancy_table(groups):
+    """Where the cores went: per group (name, rows), the busy time, the CPU over it, the share of
+    it with one step running and with two or more, and the critical path of the steps."""
+    out = ["| | time with a step running | CPU / (that time x cores) | one step running | two or more | "
+           "critical path (at these walls) |",
+           "|---|---|---|---|---|---|"]
+    for name, rs in groups:
+        busy, by = occupancy(rs)
+        one, more = by.get(1, 0.0), sum(v for k, v in by.items() if k > 1)
+        c = sum(r[4] for r in rs)
+        pct = (lambda v: f"{100 * v / busy:.0f} %") if busy else (lambda v: "-")
+        cp = critical_path(rs)
+        out.append(f"| {name} | {busy:.0f} s ({dur(busy)}) | {util(c, busy):.0f} % | {one:.0f} s ({pct(one)}) | "
+                   f"{more:.0f} s ({pct(more)}) | {'-' if cp is None else f'{cp:.0f} s' if cp >= 10 else f'{cp:.1f} s'} |")
+    return out
+
+
 def read_sbu(workdir):
     try:
         return float(open(os.path.join(workdir, "state", "sbu")).read().split()[0])
@@ -360,6 +426,9 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
         out.append("| `lfsbuild all` invocations | not recorded (the build was not run through bench/all.sh) |")
     out.append(f"| CPU time of the steps / (wall x {os.cpu_count()} cores) | {cpu:.0f} s / ({total:.0f} s x "
                f"{os.cpu_count()}) = {util(cpu, total):.0f} % |")
+    busy, _ = occupancy(rs)
+    out.append(f"| the same over the time at least one step ran (without the gaps between invocations) | "
+               f"{cpu:.0f} s / ({busy:.0f} s x {os.cpu_count()}) = {util(cpu, busy):.0f} % |")
     if disk:
         t, k = max(disk, key=lambda x: x[1])
         out.append(f"| peak disk use of the work directory (`du -sxk` every {disk_interval(disk)}, "
@@ -392,6 +461,17 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
     out.append("Per stage:\n")
     out += stage_table(rs, sbu)
     out.append("")
+    out.append("Where the cores went: the time steps ran (the union of their intervals), the CPU over it, "
+               "how much of it had one step running (the rest of the cores idle unless that step's make "
+               "ran in parallel) or two or more, and the critical path: the longest chain of steps that "
+               "wait for each other (`lfsbuild graph`), at the walls measured, which no scheduler can "
+               "beat:\n")
+    order = []
+    for r in rs:
+        if r[1] not in order:
+            order.append(r[1])
+    out += occupancy_table([(st, [r for r in rs if r[1] == st]) for st in order] + [("**all**", rs)])
+    out.append("")
 
     ratios = sched_ratios(doc)
     goals = ["| goal | target | measured | met? |", "|---|---|---|---|"]
@@ -408,7 +488,8 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
               ratio <= GOAL_SCHED_RATIO)
     else:
         g("scheduler vs --sequential", f"<= {GOAL_SCHED_RATIO} x", "not measured (bench/sched.sh)", None)
-    g("CPU utilisation over the build", f">= {GOAL_CPU_UTIL} %", f"{util(cpu, total):.0f} %",
+    g("CPU utilisation over the build", f">= {GOAL_CPU_UTIL} %",
+      f"{util(cpu, total):.0f} % ({util(cpu, busy):.0f} % over the time steps ran)",
       util(cpu, total) >= GOAL_CPU_UTIL)
     g("QEMU start to login prompt (TCG)", f"< {GOAL_LOGIN_S} s", f"{login:.1f} s" if login is not None else "-",
       login < GOAL_LOGIN_S if login is not None else None)
@@ -467,6 +548,15 @@ def cmd_sched(spec, jobs, seq_dir, par_dir, seq_wall, par_wall, sbu, note):
                    f"{util(c, w):.0f} % |")
     ok = ratio <= GOAL_SCHED_RATIO
     out.append(f"\nScheduler / sequential: **{ratio:.2f}** (goal <= {GOAL_SCHED_RATIO}: {'met' if ok else 'not met'}).\n")
+    out.append("Where the cores went (the time steps ran, the CPU over it, one step running or more, and "
+               "the longest chain of steps that wait for each other, at the walls of that run):\n")
+    groups = []
+    for name, r in (("--sequential", seq), (f"scheduler -j{jobs}", par)):
+        groups.append((name, r))
+        if len(names) > 1:
+            groups += [(f"{name}, {st}", [x for x in r if x[1] == st]) for st in names]
+    out += occupancy_table(groups)
+    out.append("")
     if len(names) > 1:
         out.append("Per stage (first start to last end):\n")
         out.append("| stage | --sequential | scheduler | ratio |")

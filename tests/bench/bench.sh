@@ -43,11 +43,15 @@ else
 		ok "ch2/w$i's walls side by side" grep -qE "^\| ch2/w$i \| b \| 0\.[5-9] \| 1\.[0-9]+ \| [0-9.]+ \| 0\.[5-9] \| 1\.[0-9]+ \|" <<<"$s"
 	done
 	fails "not the steps of other stages" grep -qE '\| ch(1/init|3/end) ' <<<"$s"
-	seq=$(sed -n 's/^| --sequential | \([0-9.]*\) s .*/\1/p' <<<"$s")
-	par=$(sed -n 's/^| scheduler -j2 | \([0-9.]*\) s .*/\1/p' <<<"$s")
+	seq=$(sed -n 's/^| --sequential | \([0-9.]*\) s .*/\1/p' <<<"$s" | head -1)  # the first table: the walls
+	par=$(sed -n 's/^| scheduler -j2 | \([0-9.]*\) s .*/\1/p' <<<"$s" | head -1)  # the first table: the walls
 	ok "sequential: 4 steps of 0.5 s one after the other take 2 s or more ($seq s)" awk -v a="$seq" 'BEGIN { exit !(a >= 2.0) }'
 	ok "the scheduler at -j2 runs them two at a time ($par s)" awk -v a="$par" -v b="$seq" 'BEGIN { exit !(a < b * 0.8 && a >= 1.0) }'
 	expect_in "the ratio against the goal" "Scheduler / sequential: **" "$s"
+	ok "where the cores went: --sequential never ran two steps at once" grep -qE '^\| --sequential \| [0-9]+ s .*\| 0 s \(0 %\) \| [0-9.]+ s \|$' <<<"$s"
+	ok "the scheduler did, for part of the time" grep -qE '^\| scheduler -j2 \| .*\| [1-9][0-9]* s \([1-9][0-9]* %\) \| [0-9.]+ s \|$' <<<"$s"
+	cp=$(sed -n 's/^| --sequential | .* | \([0-9.]*\) s |$/\1/p' <<<"$s")
+	ok "the critical path of four independent steps is one step's wall ($cp s)" awk -v a="$cp" 'BEGIN { exit !(a >= 0.5 && a < 1.0) }'
 	expect_in "the ratio for bench/all.sh" "<!-- bench-data sched b ratio=0." "$s"
 	ok "the scratch work dir is removed" test ! -e "$W-sched-b"
 	ok "WORKDIR's state is untouched" sh -c "cd '$W/state' && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum | diff '$T/state.before' -"
@@ -84,6 +88,9 @@ else
 	expect_in "every step counted" "6 of 6 steps of the book built" "$s"
 	expect_in "the SBU" "1 SBU = 0.5 s" "$s"
 	expect_in "per stage: b" "| b | 4 | " "$s"
+	expect_in "where the cores went" "Where the cores went: " "$s"
+	ok "the time with a step running and the critical path of stage b" grep -qE '^\| b \| [0-9]+ s \(0m0[0-9]s\) \| [0-9]+ % \| [0-9]+ s \([0-9]+ %\) \| [0-9]+ s \([0-9]+ %\) \| 0\.[5-9] s \|$' <<<"$s"
+	expect_in "utilisation over the time steps ran" "the same over the time at least one step ran" "$s"
 	ok "per step with SBU" grep -qE '^\| ch2/w3 \| b \| 0\.[5-9] \| 1\.[0-9]+ \|' <<<"$s"
 	expect_in "the image's size" "1 GiB virtual, 0 MiB (du)" "$s"
 	expect_in "the login prompt from the transcript" "| 12.3 s (from logs/boot-test.log) |" "$s"

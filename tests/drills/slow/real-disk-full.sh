@@ -2,7 +2,7 @@
 # Reliability drill, the real one (docs/RELIABILITY.md): the disk fills up during a real step.
 # A copy of WORKDIR (root/, state/ and the settings; not build/, logs/, snapshots/, the image)
 # goes onto a tmpfs that leaves HEADROOM MiB free, and STEP (whose steps before it must be up to
-# date in WORKDIR) is run three times:
+# date in WORKDIR; STEP itself may be done: the copy forgets its stamp) is run three times:
 #   A. `lfsbuild build --until STEP`: the guard does not start STEP: "needs about X, Y free on
 #      MOUNT (PATH)" and the command to run again;
 #   B. the same with LFSBUILD_DISK_CHECK=0 (the guard off): STEP starts, fills the disk, fails,
@@ -62,6 +62,9 @@ SW=$MNT/work
 mkdir -p "$SW"
 cp -a "${copy[@]}" "$SW/" || { echo "$0: the copy into the tmpfs failed" >&2; exit 1; }
 rm -f "$SW/state/lock"
+# on a work directory where STEP is done already (a full build), the copy forgets it: STEP runs
+# again, and --until keeps the steps after it out of the plan
+rm -f "$SW/state/stamps/$STEP.stamp"
 size=$(( $(df -B1M --output=used "$MNT" | tail -1 | tr -d ' ') + HEAD ))
 mount -o remount,size=${size}m "$MNT" || { echo "$0: cannot shrink $MNT to ${size} MiB" >&2; exit 1; }
 free_mib() { df -B1M --output=avail "$MNT" | tail -1 | tr -d ' '; }
