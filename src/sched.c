@@ -655,6 +655,32 @@ static int plan(struct build *b, bool explain_only)
 	return rc;
 }
 
+/* Is the log at path, its "# " lines aside, only the line "lfsbuild: ERROR"? That is the log of a
+ * step that failed before its script ran: the triage has just printed that line. */
+static bool log_is_only(const char *path, const char *error)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text)
+		return false;
+	struct buf rest = {0};
+	for (char *line = text, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		if (n >= 2 && line[0] == '#' && line[1] == ' ')
+			continue;
+		buf_printf(&rest, "%.*s\n", (int)n, line);
+		if (!nl)
+			break;
+	}
+	char *want = xasprintf("lfsbuild: %s\n", error);
+	bool same = rest.data && !strcmp(rest.data, want);
+	free(want);
+	buf_free(&rest);
+	free(text);
+	return same;
+}
+
 static void print_tail(const char *path, int lines, FILE *out)
 {
 	size_t len;
@@ -780,7 +806,8 @@ static void triage(struct build *b, int argc, char **argv)
 			fprintf(stderr, "killed by signal %d\n", nd->exit_code - 128);
 		else
 			fprintf(stderr, "exit status %d\n", nd->exit_code);
-		print_tail(log, 30, stderr);
+		if (!nd->error || !log_is_only(log, nd->error))
+			print_tail(log, 30, stderr);
 		disk_hint(b, i, log);
 		if (b->set.steps[i].mode != MODE_CHROOT && file_tail_contains(log, 1 << 20, "Read-only file system"))
 			fprintf(stderr, "lfsbuild: %s tried to write outside $LFS and its build directory: a step of mode %s sees "

@@ -56,6 +56,9 @@ err=$(cat "$T/err")
 ok "B: build exits 1" test "$rc" = 1
 expect_in "B: the step that uses it fails, naming the file and the mismatch" "ch1/beta: source 'beta': $B changed since it was verified (sha256 $good_b expected," "$err"
 expect_in "B: says it was not unpacked and what fetches it again" "so it was not unpacked; \`lfsbuild fetch beta\` fetches it again (\`lfsbuild fetch --verify\` rechecks the whole cache)" "$err"
+ok "B: said once as it happens and once in the triage, without the log's copy of it" \
+	test "$(grep -c "changed since it was verified" <<<"$err")" = 2 -a -z "$(grep -- "---- last" <<<"$err")"
+ok "B: the triage still names the log" grep -q "^full log: $W/logs/ch1/beta.log" <<<"$err"
 ok "B: the step did not start (no trace of it)" test ! -e "$W/root/trace/ch1_beta.start"
 ok "B: its build directory holds no unpacked source" test -z "$(ls -A "$W/build/ch1_beta" 2>/dev/null)"
 ok "B: the cache stamp was dropped" test ! -e "$SRC/.lfsbuild/beta-2.1.tar.gz.stamp"
