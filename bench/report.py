@@ -431,8 +431,11 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
                f"{cpu:.0f} s / ({busy:.0f} s x {os.cpu_count()}) = {util(cpu, busy):.0f} % |")
     if disk:
         t, k = max(disk, key=lambda x: x[1])
+        cover = ""
+        if disk[0][0] > first + 600 or disk[-1][0] < last - 600:
+            cover = f" from {clock(disk[0][0])} to {clock(disk[-1][0])}, not the whole build"
         out.append(f"| peak disk use of the work directory (`du -sxk` every {disk_interval(disk)}, "
-                   f"{len(disk)} samples) | {k / 2**20:.2f} GiB ({k // 1024} MiB) at {clock(t)} |")
+                   f"{len(disk)} samples{cover}) | {k / 2**20:.2f} GiB ({k // 1024} MiB) at {clock(t)} |")
     else:
         now = subprocess.run(["nice", "-n", "19", "du", "-sxk", work], capture_output=True, text=True).stdout.split()
         now = f"; now {int(now[0]) / 2**20:.2f} GiB" if now and now[0].isdigit() else ""

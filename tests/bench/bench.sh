@@ -119,5 +119,12 @@ expect_in "the sum of both invocations" "sum of 2 invocation(s)" "$s"
 peak=$(sort -n -k2,2 "$T/w2-disk.tsv" | tail -1 | cut -f2)
 expect_in "the peak disk use is the largest sample" "($((peak / 1024)) MiB) at" "$s"
 expect_in "all steps" "6 of 6 steps of the book built" "$s"
+fails "samples over the whole build: no word of a partial cover" grep -q "not the whole build" <<<"$s"
+# samples that began long after the first step (a sampler started late): said so
+t0=$(awk '$1 == "start" { print int($2) }' "$W2"/state/stamps/ch1/init.stamp)
+awk -v t="$((t0 + 3600))" '{ print t + NR "\t" $2 }' "$T/w2-disk.tsv" >"$T/late.tsv"
+ok "report.py with late samples" sh -c "LFSBUILD_BOOK='$BOOK' python3 '$ROOT/bench/report.py' full '$W2' --disk '$T/late.tsv' >'$T/late.md'"
+expect_in "says the samples do not cover the whole build" "samples from " "$(cat "$T/late.md")"
+expect_in "in so many words" ", not the whole build) |" "$(cat "$T/late.md")"
 ok "no sampler left behind" sh -c "! pgrep -f 'bench/all[.]sh $W2' >/dev/null"
 ok "the real docs/BENCHMARKS.md is untouched" test "$(md5sum <"$ROOT/docs/BENCHMARKS.md")" = "$real_doc"
