@@ -79,3 +79,42 @@ running_steps() {
 	[ -f "$1/state/run.json" ] || return 0
 	grep -o '"id":"[^"]*"[^}]*"status":"running"' "$1/state/run.json" | sed 's/^"id":"\([^"]*\)".*/\1/' | tr '\n' ' '
 }
+
+# ---- the real drills (tests/drills/slow/*.sh) on a copy of a real work directory ----
+
+# real_drill_preflight WORKDIR STEP: root, lfsbuild built, a build in WORKDIR, STEP in the book,
+# no lfsbuild running there; else a message and exit 2. Uses $0, $LFSBUILD and $BOOK.
+real_drill_preflight() {
+	[ "$(id -u)" = 0 ] || { echo "$0: run it as root (as a real build runs)" >&2; exit 2; }
+	[ -x "$LFSBUILD" ] || { echo "$0: $LFSBUILD is missing: run make first (or set LFSBUILD)" >&2; exit 2; }
+	[ -d "$1/state/stamps" ] || { echo "$0: $1 is no work directory with a build in it (no state/stamps)" >&2; exit 2; }
+	[ -f "$BOOK/$2.recipe" ] || { echo "$0: $2 is no step of $BOOK (no $BOOK/$2.recipe)" >&2; exit 2; }
+	if [ -e "$1/state/lock" ] && ! flock -n "$1/state/lock" true; then
+		echo "$0: an lfsbuild is running in $1 (state/lock is held): stop it first" >&2; exit 2
+	fi
+}
+
+# real_drill_parts WORKDIR: what a copy of WORKDIR takes (root/, state/, the settings), one a
+# line: not build/, logs/, snapshots/, sources/, tmp/, the image or a half-written download.
+real_drill_parts() {
+	local f
+	for f in "$1"/* "$1"/.[!.]*; do
+		case ${f##*/} in build|logs|snapshots|sources|tmp|'*'|'.[!.]*'|*.qcow2|*.part) continue ;; esac
+		[ -e "$f" ] && printf '%s\n' "$f"
+	done
+}
+
+# real_drill_copy WORKDIR DEST: those parts copied to DEST (made), without the lock.
+real_drill_copy() {
+	local parts=()
+	mapfile -t parts < <(real_drill_parts "$1")
+	mkdir -p "$2" && cp -a --reflink=auto "${parts[@]}" "$2/" || { echo "$0: the copy of $1 into $2 failed" >&2; exit 1; }
+	rm -f "$2/state/lock"
+}
+
+# real_drill_count: after tests/lib/check.sh, count the failed checks in $failed for the exit
+# status (`[ "$failed" = 0 ]` at the end).
+real_drill_count() {
+	failed=0
+	_report() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; failed=$((failed + 1)); fi; }
+}

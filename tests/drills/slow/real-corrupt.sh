@@ -25,13 +25,8 @@ case $1 in -*) usage ;; esac
 W=$(realpath -m "$1") STEP=${2:-ch8/zstd}
 LFSBUILD=${LFSBUILD:-$ROOT/lfsbuild}
 BOOK=${LFSBUILD_BOOK:-$ROOT/book}
-[ "$(id -u)" = 0 ] || { echo "$0: run it as root (as a real build runs)" >&2; exit 2; }
-[ -x "$LFSBUILD" ] || { echo "$0: $LFSBUILD is missing: run make first (or set LFSBUILD)" >&2; exit 2; }
-[ -d "$W/state/stamps" ] || { echo "$0: $W is no work directory with a build in it (no state/stamps)" >&2; exit 2; }
-[ -f "$BOOK/$STEP.recipe" ] || { echo "$0: $STEP is no step of $BOOK (no $BOOK/$STEP.recipe)" >&2; exit 2; }
-if [ -e "$W/state/lock" ] && ! flock -n "$W/state/lock" true; then
-	echo "$0: an lfsbuild is running in $W (state/lock is held): stop it first" >&2; exit 2
-fi
+. "$ROOT/tests/drills/lib.bash"
+real_drill_preflight "$W" "$STEP"
 # STEP's first source and the file the cache holds for it (`lfsbuild sources`: NAME VERSION FILE ...)
 NAME=$(awk '$1 == "sources" { print $2; exit }' "$BOOK/$STEP.recipe")
 [ -n "$NAME" ] || { echo "$0: $STEP has no sources line: pick a step that unpacks a source" >&2; exit 2; }
@@ -40,8 +35,7 @@ FILE=$("$LFSBUILD" -C "$W" --book "$BOOK" sources 2>/dev/null | awk -v n="$NAME"
 	echo "$0: source '$NAME' of $STEP is not in $W/sources (${FILE:-no file listed by lfsbuild sources}): fetch first" >&2; exit 2; }
 
 . "$ROOT/tests/lib/check.sh"
-failed=0   # check.sh's _report, counting the failures for the exit status
-_report() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; failed=$((failed + 1)); fi; }
+real_drill_count
 S=${SCRATCH:-$(mktemp -d /var/tmp/lfsbuild-drill-corrupt.XXXXXX)}
 mkdir -p "$S"
 chmod 755 "$S"
@@ -66,12 +60,8 @@ done
 good=$(sha "$W/sources/$FILE")
 orig_stat=$(stat -c '%s %Y %i' "$W/sources/$FILE")
 # the work directory
-mkdir -p "$S/work"
-for f in "$W"/* "$W"/.[!.]*; do
-	case ${f##*/} in build|logs|snapshots|sources|tmp|'*'|'.[!.]*'|*.qcow2|*.part) continue ;; esac
-	[ -e "$f" ] && cp -a --reflink=auto "$f" "$S/work/"
-done
-rm -f "$S/work/state/lock" "$S/work/state/stamps/$STEP.stamp"
+real_drill_copy "$W" "$S/work"
+rm -f "$S/work/state/stamps/$STEP.stamp"
 lfs() { "$LFSBUILD" -C "$S/work" --book "$BOOK" --sources "$SRC" "$@"; }
 # the copy's stamp of the file (its inode changed) is brought up to date before the drill
 lfs fetch "$NAME" >"$T/f0.out" 2>&1 || { sed 's/^/# /' "$T/f0.out"; echo "$0: the scratch cache does not verify" >&2; exit 1; }

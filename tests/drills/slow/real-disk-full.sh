@@ -26,21 +26,15 @@ LFSBUILD=${LFSBUILD:-$ROOT/lfsbuild}
 BOOK=${LFSBUILD_BOOK:-$ROOT/book}
 SOURCES=${SOURCES:-$W/sources}
 [[ $HEAD =~ ^[0-9]+$ ]] && [ "$HEAD" -ge 8 ] || { echo "$0: HEADROOM_MIB must be a number of MiB >= 8, not '$HEAD'" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0: run it as root (it mounts a tmpfs)" >&2; exit 2; }
-[ -x "$LFSBUILD" ] || { echo "$0: $LFSBUILD is missing: run make first (or set LFSBUILD)" >&2; exit 2; }
-[ -d "$W/state/stamps" ] || { echo "$0: $W is no work directory with a build in it (no state/stamps)" >&2; exit 2; }
-[ -f "$BOOK/$STEP.recipe" ] || { echo "$0: $STEP is no step of $BOOK (no $BOOK/$STEP.recipe)" >&2; exit 2; }
-if [ -e "$W/state/lock" ] && ! flock -n "$W/state/lock" true; then
-	echo "$0: an lfsbuild is running in $W (state/lock is held): stop it first" >&2; exit 2
-fi
+. "$ROOT/tests/drills/lib.bash"
+real_drill_preflight "$W" "$STEP"
 # STEP's need: its `disk` line, else the engine's default (256 MiB)
 need_mib=$(awk '/^disk[ \t]/ { v = $2 $3; n = v + 0; if (v ~ /G/) n *= 1024; print int(n + 0.999); exit }' "$BOOK/$STEP.recipe")
 need_mib=${need_mib:-256}
 [ "$need_mib" -gt "$HEAD" ] || { echo "$0: $STEP needs about $need_mib MiB, not more than the headroom $HEAD MiB: pick a bigger step or a smaller headroom" >&2; exit 2; }
 
 . "$ROOT/tests/lib/check.sh"
-failed=0   # check.sh's _report, counting the failures for the exit status
-_report() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; failed=$((failed + 1)); fi; }
+real_drill_count
 S=${SCRATCH:-$(mktemp -d /var/tmp/lfsbuild-drill-diskfull.XXXXXX)}
 mkdir -p "$S"
 chmod 755 "$S"
@@ -48,11 +42,7 @@ MNT=$S
 cleanup() { umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null; rmdir "$MNT" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-copy=()
-for f in "$W"/* "$W"/.[!.]*; do
-	case ${f##*/} in build|logs|snapshots|sources|tmp|'*'|'.[!.]*'|*.qcow2|*.part) continue ;; esac
-	[ -e "$f" ] && copy+=("$f")
-done
+mapfile -t copy < <(real_drill_parts "$W")
 used_mib=$(( $(du -sb --apparent-size "${copy[@]}" | awk '{ s += $1 } END { print s }') / 1048576 + 1 ))
 # mount big enough for the copy, copy, then shrink the tmpfs to what the copy takes + HEADROOM
 size=$(( used_mib + used_mib / 10 + 64 ))

@@ -20,10 +20,8 @@ W=$(realpath -m "$1") STEP=${2:-ch6/m4}
 LFSBUILD=${LFSBUILD:-$ROOT/lfsbuild}
 BOOK=${LFSBUILD_BOOK:-$ROOT/book}
 SOURCES=${SOURCES:-$W/sources}
-[ "$(id -u)" = 0 ] || { echo "$0: run it as root (as a real build runs)" >&2; exit 2; }
-[ -x "$LFSBUILD" ] || { echo "$0: $LFSBUILD is missing: run make first (or set LFSBUILD)" >&2; exit 2; }
-[ -d "$W/state/stamps" ] || { echo "$0: $W is no work directory with a build in it (no state/stamps)" >&2; exit 2; }
-[ -f "$BOOK/$STEP.recipe" ] || { echo "$0: $STEP is no step of $BOOK (no $BOOK/$STEP.recipe)" >&2; exit 2; }
+. "$ROOT/tests/drills/lib.bash"
+real_drill_preflight "$W" "$STEP"
 grep -q '^stage' "$BOOK/$STEP.recipe" && mode=$(awk -v st="$(awk '$1 == "stage" { print $2; exit }' "$BOOK/$STEP.recipe")" \
 	'$1 == "stage" { cur = $2 } $1 == "mode" && cur == st { print $2; exit }' "$BOOK/stages")
 [ "${mode:-}" = user ] || { echo "$0: $STEP runs in mode '${mode:-?}', not user (chapters 4-6): pick a step of chapter 5 or 6" >&2; exit 2; }
@@ -36,13 +34,9 @@ if [ ${#missing[@]} -gt 0 ] || ! grep -q '^ch5/' "$BOOK/toc"; then
 	echo "$0: chapter 5 is not done in $W (not ok: ${missing[*]:-no ch5 in the toc}); build it first: lfsbuild -C $W build --until ch5" >&2
 	exit 2
 fi
-if [ -e "$W/state/lock" ] && ! flock -n "$W/state/lock" true; then
-	echo "$0: an lfsbuild is running in $W (state/lock is held): stop it first" >&2; exit 2
-fi
 
 . "$ROOT/tests/lib/check.sh"
-failed=0   # check.sh's _report, counting the failures for the exit status
-_report() { _n=$((_n + 1)); if [ "$1" = 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; failed=$((failed + 1)); fi; }
+real_drill_count
 S=${SCRATCH:-$(mktemp -d /var/tmp/lfsbuild-drill-hostwrite.XXXXXX)}
 mkdir -p "$S"
 chmod 755 "$S"
@@ -56,12 +50,7 @@ awk -v t="$TARGET" '{ print } /^%build$/ && !done { print "echo \"drill: writing
 	"$BOOK/$STEP.recipe" >"$S/book/$STEP.recipe"
 grep -q "^echo x > $TARGET\$" "$S/book/$STEP.recipe" || { echo "$0: $STEP has no %build line to alter" >&2; exit 2; }
 # the work directory
-mkdir -p "$S/work"
-for f in "$W"/* "$W"/.[!.]*; do
-	case ${f##*/} in build|logs|snapshots|sources|tmp|'*'|'.[!.]*'|*.qcow2|*.part) continue ;; esac
-	[ -e "$f" ] && cp -a --reflink=auto "$f" "$S/work/"
-done
-rm -f "$S/work/state/lock"
+real_drill_copy "$W" "$S/work"
 usr_before=$(stat -c '%Y %h' /usr)
 
 "$LFSBUILD" -C "$S/work" --book "$S/book" --sources "$SOURCES" build --until "$STEP" >"$T/out" 2>"$T/err" &
