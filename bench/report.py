@@ -10,6 +10,7 @@ Shared by bench/build.sh, bench/all.sh and bench/sched.sh (one subcommand each):
                                                   then one line per step: STEP <tab> before|in|after
   report.py sched SPEC JOBS SEQ_STAMPS PAR_STAMPS SEQ_WALL PAR_WALL SBU NOTE
                                                   the "scheduler vs sequential" section (bench/sched.sh)
+  report.py timings WORKDIR                       book/timings: the SBU of each step built there
 The book is $LFSBUILD_BOOK, else book/ of the checkout. Stamps: docs/engine.md ("Stamps").
 """
 import json
@@ -580,6 +581,23 @@ def cmd_sched(spec, jobs, seq_dir, par_dir, seq_wall, par_wall, sbu, note):
     print("\n".join(out))
 
 
+def cmd_timings(work):
+    """book/timings from a work directory's stamps: the SBU each step took there (test suites
+    off only), which the ETA prefers to the book's figures (docs/recipes.md, "Timings")."""
+    sbu = read_sbu(work)
+    if not sbu:
+        sys.exit(f"bench: no SBU measured in {work} (state/sbu): build ch5/binutils-pass1 there first")
+    rs = [r for r in rows(os.path.join(work, "state", "stamps")) if r[6] in (None, "off")]
+    if not rs:
+        sys.exit(f"bench: no step built without test suites in {work}")
+    print(f"# The SBU each step took on the reference machine, without test suites: {machine()}, "
+          f"-j{os.cpu_count()},\n# 1 SBU = {sbu:.1f} s, build of {day(min(r[2] for r in rs))}. "
+          f"Written by `bench/report.py timings WORKDIR`; read by the ETA\n# (docs/recipes.md, "
+          f"\"Timings\"). Format: STEP SBU.")
+    for r in rs:
+        print(f"{r[0]} {max(r[3] / sbu, 0.01):.2f}")
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -597,6 +615,8 @@ def main(argv):
                  opts["--image"] or os.path.join(work, "lfs.qcow2"), opts["--doc"])
     elif cmd == "stages" and len(args) == 1:
         cmd_stages(args[0])
+    elif cmd == "timings" and len(args) == 1:
+        cmd_timings(args[0])
     elif cmd == "sched" and len(args) == 8:
         cmd_sched(*args)
     else:

@@ -12,7 +12,7 @@ double eta_step_remaining(const struct eta_step *s, double sbu)
 		sbu = ETA_DEFAULT_SBU;
 	if (s->state == ETA_FINISHED)
 		return 0;
-	double est = s->sbu_book * sbu;
+	double est = s->sbu * sbu;
 	if (s->state == ETA_RUNNING)
 		est -= s->elapsed;
 	return est > 0 ? est : 0;

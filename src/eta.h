@@ -9,7 +9,7 @@
 enum eta_state { ETA_TODO, ETA_RUNNING, ETA_FINISHED };
 
 struct eta_step {
-	double sbu_book;        /* the book's estimate in SBU */
+	double sbu;             /* the SBU expected (book/timings, else the book's figure) */
 	enum eta_state state;
 	double elapsed;         /* ETA_RUNNING: seconds it has run so far */
 	int stage;              /* stage index: a step comes after every step of an earlier stage */
@@ -17,7 +17,7 @@ struct eta_step {
 	size_t ndeps;
 };
 
-/* Seconds a step still needs: its book SBU x `sbu`, less what it has run (never below 0). */
+/* Seconds a step still needs: its expected SBU x `sbu`, less what it has run (never below 0). */
 double eta_step_remaining(const struct eta_step *s, double sbu);
 /* Seconds until the last of the steps finishes with `jobs` job slots. Steps in execution order.
  * Per stage (stages are barriers): max(the longest remaining chain, remaining work / jobs); the

@@ -554,6 +554,53 @@ static void check_untracked(const char *dir, struct tocline *toc, size_t ntoc, s
 	strv_free(&chapters);
 }
 
+double recipe_expected_sbu(const struct recipe *r, bool tests)
+{
+	if (r->sbu_here <= 0)
+		return r->sbu;
+	if (tests && r->test && r->sbu > r->sbu_here)
+		return r->sbu;
+	return r->sbu_here;
+}
+
+/* DIR/timings (optional): "STEP SBU" lines, the SBU each step took on the reference machine
+ * without test suites (bench/report.py timings writes it from a build's stamps). */
+static void load_timings(struct recipe_set *set, struct buf *errors)
+{
+	char *path = path_join(set->dir, "timings");
+	char *text = read_file(path, NULL);
+	if (!text) {
+		if (errno != ENOENT)
+			buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+		free(path);
+		return;
+	}
+	char *cur = text, *line;
+	int lineno = 0;
+	while ((line = next_line(&cur))) {
+		lineno++;
+		char *s = str_trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *val = split_key(s);
+		char *end = NULL;
+		double v = val && *val ? strtod(val, &end) : 0;
+		if (!val || !*val || !end || *str_trim(end) || !(v > 0)) {
+			err(errors, path, lineno, "want STEP SBU (a step id and a positive number), not '%s%s%s'", s,
+			    val && *val ? " " : "", val ? val : "");
+			continue;
+		}
+		int i = recipe_set_find(set, s);
+		if (i < 0) {
+			err(errors, path, lineno, "unknown step '%s' (no recipe for it in %s)", s, set->dir);
+			continue;
+		}
+		set->steps[i].sbu_here = v;
+	}
+	free(text);
+	free(path);
+}
+
 int recipe_set_load(const char *dir, struct recipe_set *set)
 {
 	memset(set, 0, sizeof *set);
@@ -617,6 +664,7 @@ int recipe_set_load(const char *dir, struct recipe_set *set)
 		free(path);
 	}
 	check_untracked(set->dir, toc, ntoc, &errors);
+	load_timings(set, &errors);
 
 	/* `after` names a step of the toc; the toc keeps the stages in order. */
 	size_t maxstage = 0;

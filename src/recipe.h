@@ -31,6 +31,8 @@ struct recipe {
 	size_t stage;           /* index into recipe_set.stages */
 	enum step_mode mode;    /* the stage's, or the recipe's `mode` */
 	double sbu;             /* the book's estimate; 0.1 when not given */
+	double sbu_here;        /* measured on the reference machine without test suites (DIR/timings,
+	                         * docs/recipes.md); 0: none */
 	unsigned long long disk;  /* the book's "required disk space" in bytes; 0 when not given */
 	int disk_line;
 	bool exclusive;
@@ -61,7 +63,7 @@ struct recipe_set {
 	struct strv missing;    /* toc lines without a recipe yet */
 };
 
-/* Load DIR/stages, DIR/toc and every DIR/ch* / *.recipe. Prints each problem as
+/* Load DIR/stages, DIR/toc, every DIR/ch* / *.recipe and DIR/timings if there is one. Prints each problem as
  * "FILE:LINE: reason" on stderr; returns 0, or -1 if there was any. */
 int recipe_set_load(const char *dir, struct recipe_set *set);
 /* Parse one recipe's text (for tests and the loader); problems are appended to `errors`. */
@@ -73,6 +75,10 @@ int recipe_set_check_sources(const struct recipe_set *set, const struct manifest
  * "MB", "MiB", "GB", "GiB" and a blank before the unit are accepted: the book writes "650 MB").
  * 0 and the bytes in *out, or -1. */
 int recipe_parse_size(const char *s, unsigned long long *out);
+/* The SBU the ETA expects for a step: the measured figure of DIR/timings when there is one
+ * (with test suites on and a %test section: the larger of it and the book's, whose chapter 8
+ * figures include the tests), else the book's. */
+double recipe_expected_sbu(const struct recipe *r, bool tests);
 /* Index of the step `id`, or -1. */
 int recipe_set_find(const struct recipe_set *set, const char *id);
 /* Index of the stage called `name`, or -1. */

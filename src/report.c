@@ -328,6 +328,9 @@ int run_info_parse(const char *text, struct run_info *ri, char *err, size_t errl
 		s->reason = jstr(o, "reason");
 		s->log = jstr(o, "log");
 		s->sbu_book = jnum(o, "sbu_book", 0, NULL);
+		s->sbu_expect = jnum(o, "sbu_expect", s->sbu_book, NULL);
+		if (s->sbu_expect <= 0)
+			s->sbu_expect = s->sbu_book;
 		char *st = jstr(o, "status");
 		s->status = status_from_name(st);
 		free(st);
@@ -579,7 +582,7 @@ double run_eta(const struct run_info *ri, double now, bool live, bool *assumed)
 		if (!last || strcmp(last, s->stage))
 			stage++, last = s->stage;
 		struct eta_step *e = &es[n++];
-		e->sbu_book = s->sbu_book;
+		e->sbu = s->sbu_expect;
 		e->stage = stage;
 		if (s->status == ST_PENDING)
 			e->state = ETA_TODO;
@@ -720,7 +723,7 @@ void run_status_lines(const struct run_info *ri, double now, bool live, int widt
 		}
 		double el = s->start > 0 && now > s->start ? now - s->start : 0;
 		char *line = xasprintf("  %s%-28s%s %8s of ~%s  %s(%.1f SBU%s%s)%s", yellow, s->id, off, fmt_duration(el),
-		                       fmt_duration(s->sbu_book * sbu), dim, s->sbu_book, s->title ? ", " : "",
+		                       fmt_duration(s->sbu_expect * sbu), dim, s->sbu_expect, s->title ? ", " : "",
 		                       s->title ? s->title : "", off);
 		push_line(lines, line, width, color);
 		free(line);

@@ -11,6 +11,7 @@
 struct run_step {
 	char *id, *title, *stage, *reason, *log;
 	double sbu_book;
+	double sbu_expect;      /* what the ETA expects (book/timings, else the book): sbu_book if absent */
 	enum step_status status;
 	double start;           /* epoch seconds, 0: never started */
 	double wall, cpu;       /* valid when has_wall */

@@ -172,6 +172,7 @@ static void write_report(struct build *b, const char *state)
 		s->title = r->title;
 		s->stage = b->set.stages[r->stage].name;
 		s->sbu_book = r->sbu;
+		s->sbu_expect = recipe_expected_sbu(r, b->cfg->tests);
 		s->status = nd->status;
 		s->reason = nd->status == ST_SKIPPED ? "up to date" : nd->reason;
 		if (nd->status == ST_SKIPPED || (nd->status == ST_EXCLUDED && nd->have_stamp)) {
@@ -445,7 +446,8 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 		if (!b->cfg->keep_going)
 			b->stopping = true;
 	}
-	struct step_report rep = {r->id, r->title, b->set.stages[r->stage].name, r->sbu, nd->status, nd->reason,
+	struct step_report rep = {r->id, r->title, b->set.stages[r->stage].name, r->sbu,
+	                          recipe_expected_sbu(r, b->cfg->tests), nd->status, nd->reason,
 	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code};
 	timings_append(b->cfg->workdir, &rep, b->sbu);
 	write_report(b, "running");

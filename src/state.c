@@ -316,7 +316,8 @@ int run_report_write(const char *workdir, const struct run_report *r)
 		json_str(&b, s->title);
 		buf_puts(&b, ",\"stage\":");
 		json_str(&b, s->stage);
-		buf_printf(&b, ",\"sbu_book\":%.2f,\"status\":\"%s\",\"reason\":", s->sbu_book, step_status_name(s->status));
+		buf_printf(&b, ",\"sbu_book\":%.2f,\"sbu_expect\":%.2f,\"status\":\"%s\",\"reason\":", s->sbu_book,
+		           s->sbu_expect, step_status_name(s->status));
 		json_str(&b, s->reason);
 		buf_puts(&b, ",\"start\":");
 		json_num(&b, s->start, started);

@@ -20,7 +20,7 @@
  *        "command":"lfsbuild -C ... build ...", "started":EPOCH, "updated":EPOCH, "jobs":N,
  *        "sbu":SECONDS|null, "total":N, "done":N, "skipped":N, "failed":N, "running":N,
  *        "steps":[{"id":"ch5/binutils-pass1", "title":"...", "stage":"cross", "sbu_book":1.0,
- *                  "status":"pending|skipped|running|done|failed|interrupted|blocked|excluded",
+ *                  "sbu_expect":1.0, "status":"pending|skipped|running|done|failed|interrupted|blocked|excluded",
  *                  "reason":"recipe changed", "start":EPOCH|null, "wall":S|null, "cpu":S|null,
  *                  "maxrss_kib":N|null, "exit":N|null, "log":"logs/ch5/binutils-pass1.log"}, ...]}
  *       steps in execution order; "pending" = will run in this invocation, "skipped" = up to
@@ -78,6 +78,7 @@ char *sha256_file(const char *path);
 struct step_report {
 	const char *id, *title, *stage;
 	double sbu_book;
+	double sbu_expect;           /* what the ETA expects (recipe_expected_sbu) */
 	enum step_status status;
 	const char *reason;
 	double start, wall, cpu;     /* start 0: not started */

@@ -77,6 +77,17 @@ else
 	fails "a stage that is not in the book" "$ROOT/bench/sched.sh" "$W" nosuch --book "$BOOK"
 	ok "WORKDIR's state is still untouched" sh -c "cd '$W/state' && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum | diff '$T/state.before' -"
 
+	# report.py timings: book/timings from the stamps, which lfsbuild then reads
+	ok "report.py timings" sh -c "LFSBUILD_BOOK='$BOOK' python3 '$ROOT/bench/report.py' timings '$W' >'$T/timings'"
+	ok "one line per step built, its wall in SBU (0.5 s a SBU: about 1 for a step of 0.5 s)" \
+		test "$(grep -cE '^ch2/w[1-4] (0\.9[0-9]|1\.[0-9][0-9])$' "$T/timings")" = 4
+	cp -r "$BOOK" "$T/book-t" && cp "$T/timings" "$T/book-t/timings"
+	ok "lfsbuild reads it as book/timings" "$LFSBUILD" --book "$T/book-t" graph
+	lb -C "$W" build -j2 >/dev/null 2>&1   # nothing to do: run.json written again
+	ok "run.json: sbu_expect is the book's without book/timings" grep -q '"id":"ch2/w1",.*"sbu_book":1.00,"sbu_expect":1.00,' "$W/state/run.json"
+	"$LFSBUILD" --book "$T/book-t" -C "$W" build -j2 >/dev/null 2>&1
+	ok "and the measured one with it" grep -qE '"id":"ch2/w1",.*"sbu_book":1.00,"sbu_expect":(0\.9[0-9]|1\.[0-9][0-9]),' "$W/state/run.json"
+
 	# all.sh --report-only, with an image and the login line of a transcript
 	qemu-img create -q -f qcow2 "$W/lfs.qcow2" 1G
 	mkdir -p "$W/logs"

@@ -47,6 +47,14 @@ expect_in "status counts steps" "2/5 steps" "$out"
 expect_in "status names the running step" "ch5/gcc-pass1" "$out"
 ok "status gives the running step's elapsed time" grep -Eq "ch5/gcc-pass1 +3m2[0-9]s of ~5m20s" <<<"$out"
 expect_in "status gives an ETA from the measured SBU" "ETA " "$out"
+eta_book=$(sed -n 's/.*ETA \([0-9hms]*\) .*/\1/p' <<<"$out")
+# the SBU expected from book/timings (sbu_expect) wins over the book's figure
+sed -i 's/"sbu_book":3.2,/"sbu_book":3.2,"sbu_expect":8.50,/' "$W/state/run.json"
+out=$("$LFSBUILD" -C "$W" status 2>&1)
+ok "status: the running step's estimate is the expected SBU (8.5 x 100 s)" grep -Eq "ch5/gcc-pass1 +3m2[0-9]s of ~14m10s +\(8\.5 SBU" <<<"$out"
+eta_here=$(sed -n 's/.*ETA \([0-9hms]*\) .*/\1/p' <<<"$out")
+ok "and the ETA grows with it ($eta_book, then $eta_here)" test -n "$eta_book" -a -n "$eta_here" -a "$eta_book" != "$eta_here"
+write_run running "$live" running null null null
 expect_in "status shows the resume command" "command:  lfsbuild -C $W build -j2" "$out"
 case "$out" in *"resume with"*) r=1 ;; *) r=0 ;; esac
 ok "a live build has no resume advice" test "$r" = 0

@@ -133,6 +133,44 @@ static void test_set_load(void **state)
 	free(cmd);
 }
 
+static void test_timings(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/lfsbuild-unit-recipe.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	put(dir, "stages", "stage a\n chapter 1\n mode user\nstage b\n chapter 2\n mode chroot\n");
+	put(dir, "toc", "ch1/one\nch1/two\nch2/three\n");
+	put(dir, "ch1/one.recipe", "title One\nstage a\nsbu 1\n%build\ntrue\n");
+	put(dir, "ch1/two.recipe", "title Two\nstage a\nsbu 0.5\n%build\ntrue\n");
+	put(dir, "ch2/three.recipe", "title Three\nstage b\nsbu 4\n%build\ntrue\n%test\nmake check\n");
+	struct recipe_set set;
+	/* no timings file: the book's figures */
+	assert_int_equal(recipe_set_load(dir, &set), 0);
+	assert_true(set.steps[0].sbu_here == 0);
+	assert_true(recipe_expected_sbu(&set.steps[0], false) == 1.0);
+	recipe_set_free(&set);
+	put(dir, "timings", "# measured\nch1/one 2.5\n\nch2/three\t1.5\n");
+	assert_int_equal(recipe_set_load(dir, &set), 0);
+	assert_true(set.steps[0].sbu_here == 2.5);
+	assert_true(recipe_expected_sbu(&set.steps[0], false) == 2.5);
+	assert_true(recipe_expected_sbu(&set.steps[0], true) == 2.5);   /* no %test: the measured one */
+	assert_true(recipe_expected_sbu(&set.steps[1], false) == 0.5);  /* not measured: the book's */
+	assert_true(recipe_expected_sbu(&set.steps[2], false) == 1.5);
+	assert_true(recipe_expected_sbu(&set.steps[2], true) == 4.0);   /* the book's counts the tests */
+	recipe_set_free(&set);
+	/* each bad line fails the load */
+	const char *bad[] = {"ch1/one\n", "ch1/one two\n", "ch1/one 0\n", "ch1/one -1\n", "ch1/one 1 2\n",
+	                     "ch9/none 1\n"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		put(dir, "timings", bad[i]);
+		assert_int_equal(recipe_set_load(dir, &set), -1);
+		recipe_set_free(&set);
+	}
+	char *cmd = xasprintf("rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
 static void test_flat_id(void **state)
 {
 	(void)state;
@@ -148,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_parse_fields),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_set_load),
+		cmocka_unit_test(test_timings),
 		cmocka_unit_test(test_flat_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
