@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -748,6 +749,27 @@ static void do_lo_up(const struct op *op, struct ctx *c)
 	close(s);
 }
 
+/* A new session gets a new scheduler autogroup (CONFIG_SCHED_AUTOGROUP), whose weight is that
+ * of nice 0 whatever the nice value of lfsbuild: `nice -n 19 lfsbuild build` would compete with
+ * the user's other sessions as an equal. Give the step's autogroup lfsbuild's nice value (a
+ * lower priority needs no privilege). Best effort: no autogroups, no /proc here, nothing to do. */
+static void keep_nice(void)
+{
+	errno = 0;
+	int n = getpriority(PRIO_PROCESS, 0);
+	if (n <= 0 || errno)
+		return;
+	int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char num[16];
+	int len = snprintf(num, sizeof num, "%d", n);
+	if (write(fd, num, (size_t)len) < 0) {
+		/* the autogroup keeps nice 0: the step still runs, only less politely */
+	}
+	close(fd);
+}
+
 static void do_drop_caps(const struct op *op, struct ctx *c)
 {
 	for (int cap = 0; cap < 64; cap++) {
@@ -983,6 +1005,7 @@ static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 		case OP_SETSID:
 			if (setsid() < 0)
 				fail(c, op->desc, errno);
+			keep_nice();
 			break;
 		case OP_DROP_CAPS:
 			do_drop_caps(op, c);
