@@ -15,13 +15,13 @@
 #include "state.h"
 
 static struct step_report demo_steps[] = {
-	{"ch4/prep", "Preparations", "prep", 0.1, ST_SKIPPED, "up to date", 0, 0, 0, 0, -1},
-	{"ch5/binutils-pass1", "Binutils-2.44 - Pass 1", "cross", 1.0, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch5/linux-headers", "Linux-6.13.4 API Headers", "cross", 0.1, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch5/gcc-pass1", "GCC-14.2.0 - Pass 1", "cross", 3.2, ST_PENDING, "new", 0, 0, 0, 0, -1},
+	{"ch4/prep", "Preparations", "prep", 0.1, 0.1, ST_SKIPPED, "up to date", 0, 0, 0, 0, -1},
+	{"ch5/binutils-pass1", "Binutils-2.44 - Pass 1", "cross", 1.0, 1.0, ST_PENDING, "new", 0, 0, 0, 0, -1},
+	{"ch5/linux-headers", "Linux-6.13.4 API Headers", "cross", 0.1, 0.1, ST_PENDING, "new", 0, 0, 0, 0, -1},
+	{"ch5/gcc-pass1", "GCC-14.2.0 - Pass 1", "cross", 3.2, 3.2, ST_PENDING, "new", 0, 0, 0, 0, -1},
 	{"ch5/glibc-with-a-rather-long-step-name-to-cut", "Glibc-2.41 with a title long enough to be cut at the edge",
-	 "cross", 1.5, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch6/m4", "M4-1.4.19", "temp", 0.1, ST_PENDING, "new", 0, 0, 0, 0, -1},
+	 "cross", 1.5, 1.5, ST_PENDING, "new", 0, 0, 0, 0, -1},
+	{"ch6/m4", "M4-1.4.19", "temp", 0.1, 0.1, ST_PENDING, "new", 0, 0, 0, 0, -1},
 };
 
 static void write_demo_run(const char *dir)

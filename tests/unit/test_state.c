@@ -117,8 +117,8 @@ static void test_run_json_and_timings(void **state)
 	(void)state;
 	char *w = tmpdir();
 	struct step_report steps[2] = {
-		{"ch5/binutils-pass1", "Binutils \"quoted\"", "cross", 1, ST_DONE, "new", 1700000000, 86.1, 150, 1234, 0},
-		{"ch5/gcc-pass1", "GCC", "cross", 3.2, ST_RUNNING, "new", 1700000090, 0, 0, 0, -1},
+		{"ch5/binutils-pass1", "Binutils \"quoted\"", "cross", 1, 1, ST_DONE, "new", 1700000000, 86.1, 150, 1234, 0},
+		{"ch5/gcc-pass1", "GCC", "cross", 3.2, 8.56, ST_RUNNING, "new", 1700000090, 0, 0, 0, -1},
 	};
 	struct run_report r = {42, "running", "lfsbuild build", 1700000000, 1700000100, 2, 86.1, steps, 2};
 	assert_int_equal(run_report_write(w, &r), 0);
@@ -131,6 +131,7 @@ static void test_run_json_and_timings(void **state)
 	assert_non_null(strstr(text, "\"title\":\"Binutils \\\"quoted\\\"\""));
 	assert_non_null(strstr(text, "\"status\":\"running\",\"reason\":\"new\",\"start\":1700000090.000,\"wall\":null"));
 	assert_non_null(strstr(text, "\"log\":\"logs/ch5/gcc-pass1.log\""));
+	assert_non_null(strstr(text, "\"sbu_book\":3.20,\"sbu_expect\":8.56,\"status\":\"running\""));
 	free(text);
 	free(p);
 	char *cmd = xasprintf("python3 -c 'import json; json.load(open(\"%s/state/run.json\"))'", w);
