@@ -34,6 +34,12 @@ else
 	ok "its scratch directory is gone" test ! -e "$T/w-killdrill-b"
 	ok "the work directory's own stamps are untouched (no build in it since)" \
 		test "$(grep -c 'result ok' "$T"/w/state/stamps/ch2/*.stamp | grep -c ':1$')" = 6
+	# without the snapshot of stage a, the scratch builds stage a itself first
+	ok "a work directory built without snapshots" "$LFSBUILD" --book "$B" -C "$T/w2" build -j2 -q
+	out=$("$ROOT/tests/drills/slow/real-kill-stage.sh" "$T/w2" b 2>&1); rc=$?
+	ok "the drill passes there too (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || sed 's/^/#   /' <<<"$out"
+	expect_in "saying that it builds the stage before first" "no snapshot $T/w2/snapshots/a.tar.zst: building the stages before b" "$out"
 	out=$("$ROOT/tests/drills/slow/real-kill-stage.sh" "$T/w" nosuch 2>&1); rc=$?
 	ok "a stage that is not in the book: exit 2" test "$rc" = 2
 	out=$("$ROOT/tests/drills/slow/real-kill-stage.sh" "$T/w" b 6 2>&1); rc=$?

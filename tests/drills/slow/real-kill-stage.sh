@@ -4,7 +4,8 @@
 # running it again finishes it"), then the same command again, to the end of the stage.
 # A scratch work directory WORKDIR-killdrill-STAGE gets WORKDIR's settings, the stamps of the
 # stages before STAGE and the root of WORKDIR's snapshot of the stage before (`lfsbuild restore`,
-# as bench/sched.sh does; none for the first stage). There `lfsbuild build --until STAGE` runs
+# as bench/sched.sh does; none for the first stage; without that snapshot the scratch builds the
+# stages before STAGE itself first). There `lfsbuild build --until STAGE` runs
 # until AFTER steps of STAGE are done (default: half of them) and is killed with SIGKILL while
 # others run. Checks: nothing of the build is left (processes by the scratch path, sandboxes by
 # its root/ in a mount namespace of their own), the host's mount table is as before, run.json
@@ -42,8 +43,8 @@ for s in $before; do
 	grep -qx 'result ok' "$W/state/stamps/$s.stamp" 2>/dev/null ||
 		{ echo "$0: $s is not done in $W: build up to stage $prev there first (with --snapshots)" >&2; exit 2; }
 done
-[ "$prev" = - ] || [ -f "$W/snapshots/$prev.tar.zst" ] ||
-	{ echo "$0: no snapshot $W/snapshots/$prev.tar.zst (build with --snapshots)" >&2; exit 2; }
+have_snap=1
+[ "$prev" = - ] || [ -f "$W/snapshots/$prev.tar.zst" ] || have_snap=0
 
 . "$ROOT/tests/lib/check.sh"
 real_drill_count
@@ -55,16 +56,21 @@ for f in "$W"/state/*; do
 	[ -f "$f" ] && cp -p "$f" "$S/state/"
 done
 for f in root-password lfsbuild.conf; do [ -f "$W/$f" ] && cp -p "$W/$f" "$S/"; done
-for s in $before; do
-	mkdir -p "$S/state/stamps/${s%/*}"
-	cp -p "$W/state/stamps/$s.stamp" "$S/state/stamps/$s.stamp"
-done
 src=()
 grep -qsE '^[[:space:]]*sources[[:space:]]*=' "$W/lfsbuild.conf" || src=(--sources "$W/sources")
 lb() { "$LFSBUILD" -C "$S" "${src[@]}" "$@"; }
-if [ "$prev" != - ]; then
+if [ "$prev" != - ] && [ "$have_snap" = 1 ]; then
+	for s in $before; do
+		mkdir -p "$S/state/stamps/${s%/*}"
+		cp -p "$W/state/stamps/$s.stamp" "$S/state/stamps/$s.stamp"
+	done
 	ln "$W/snapshots/$prev.tar.zst" "$S/snapshots/" 2>/dev/null || cp "$W/snapshots/$prev.tar.zst" "$S/snapshots/"
 	lb -q restore "$prev" >"$T/restore" 2>&1 || { cat "$T/restore" >&2; echo "$0: restore of $prev failed" >&2; exit 1; }
+elif [ "$prev" != - ]; then
+	# no snapshot of the stage before: the scratch builds the stages before STAGE itself
+	echo "# no snapshot $W/snapshots/$prev.tar.zst: building the stages before $STAGE in $S first"
+	lb build --until "$prev" -j"$JOBS" >"$T/before" 2>&1 ||
+		{ tail -30 "$T/before" >&2; echo "$0: the build of the stages before $STAGE failed in $S" >&2; exit 1; }
 fi
 mounts >"$T/mounts.before"
 LOG=$S/drill.log
