@@ -85,10 +85,16 @@ while kill -0 "$pid" 2>/dev/null; do
 	sleep 0.5
 done
 kill -0 "$pid" 2>/dev/null || { ok "the build was still running at the kill (log $LOG)" false; exit 1; }
-running=$(running_steps "$S")
-done_before=$(grep -oE '^\[[0-9:]+\] done  [^ ]+' "$LOG" | awk '{ print $3 }' | grep -xF "$inside")
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
+# what the stamps say once lfsbuild is dead: a step is `running` (it was killed: resume reruns
+# it) or `ok` (done: resume skips it); run.json may lag behind by one event
+running="" done_before=""
+for s in $inside; do
+	if grep -qx 'result running' "$S/state/stamps/$s.stamp" 2>/dev/null; then running="$running $s"
+	elif grep -qx 'result ok' "$S/state/stamps/$s.stamp" 2>/dev/null; then done_before="$done_before $s"; fi
+done
+running=${running# } done_before=${done_before# }
 echo "# killed after $(wc -w <<<"$done_before") done steps, while running: $running"
 ok "the kill landed in the middle of $STAGE (steps running: $running)" test -n "$running"
 secs=$(wait_no_leftovers 60 "$S/root" "$S") && left="" || left=$(leftovers "$S/root" "$S")
@@ -107,11 +113,12 @@ ok "the same command resumes and completes (exit $rc)" test "$rc" = 0
 for s in $running; do
 	expect_in "$s (running at the kill) runs again" "run   $s (interrupted last time)" "$(cat "$T/resume")"
 done
+skipped=0
 for s in $done_before; do
-	case " $running " in *" $s "*) continue ;; esac
-	grep -q "skip  $s (up to date)" "$T/resume" || ok "$s (done before the kill) is not run again" false
+	grep -q "skip  $s (up to date)" "$T/resume" && skipped=$((skipped + 1))
 done
-ok "the steps done before the kill were not run again" true
+ok "the $(wc -w <<<"$done_before") steps done before the kill were not run again ($skipped skipped)" \
+	test "$skipped" = "$(wc -w <<<"$done_before")"
 bad=""
 for s in $inside; do grep -qx 'result ok' "$S/state/stamps/$s.stamp" 2>/dev/null || bad="$bad $s"; done
 ok "every step of $STAGE is ok (${bad:-all $n})" test -z "$bad"
