@@ -87,6 +87,20 @@ static char *next_line(char **cursor)
 	return s;
 }
 
+/* The next line of a list file that says something (trimmed; blank and '#' lines skipped), or
+ * NULL; *lineno follows the lines read. */
+static char *next_entry(char **cursor, int *lineno)
+{
+	char *line;
+	while ((line = next_line(cursor))) {
+		++*lineno;
+		char *s = str_trim(line);
+		if (*s && *s != '#')
+			return s;
+	}
+	return NULL;
+}
+
 /* ---- stages ---- */
 
 static void stage_free(struct stage *s)
@@ -575,13 +589,9 @@ static void load_timings(struct recipe_set *set, struct buf *errors)
 		free(path);
 		return;
 	}
-	char *cur = text, *line;
+	char *cur = text, *s;
 	int lineno = 0;
-	while ((line = next_line(&cur))) {
-		lineno++;
-		char *s = str_trim(line);
-		if (!*s || *s == '#')
-			continue;
+	while ((s = next_entry(&cur, &lineno))) {
 		char *val = split_key(s);
 		char *end = NULL;
 		double v = val && *val ? strtod(val, &end) : 0;
@@ -619,13 +629,9 @@ int recipe_set_load(const char *dir, struct recipe_set *set)
 		buf_printf(&errors, "%s: cannot read: %s\n", toc_path, strerror(errno));
 		goto out;
 	}
-	char *cur = text, *line;
+	char *cur = text, *s;
 	int lineno = 0;
-	while ((line = next_line(&cur))) {
-		lineno++;
-		char *s = str_trim(line);
-		if (!*s || *s == '#')
-			continue;
+	while ((s = next_entry(&cur, &lineno))) {
 		if (!valid_id(s)) {
 			err(&errors, toc_path, lineno, "'%s' is not a step id (chN/PAGE)", s);
 			continue;
