@@ -592,12 +592,12 @@ static void load_timings(struct recipe_set *set, struct buf *errors)
 	char *cur = text, *s;
 	int lineno = 0;
 	while ((s = next_entry(&cur, &lineno))) {
-		char *val = split_key(s);
-		char *end = NULL;
-		double v = val && *val ? strtod(val, &end) : 0;
-		if (!val || !*val || !end || *str_trim(end) || !(v > 0)) {
+		char *val = split_key(s);   /* never NULL: "" when the line has one word */
+		char *end = val;
+		double v = *val ? strtod(val, &end) : 0;
+		if (end == val || *str_trim(end) || !(v > 0)) {
 			err(errors, path, lineno, "want STEP SBU (a step id and a positive number), not '%s%s%s'", s,
-			    val && *val ? " " : "", val ? val : "");
+			    *val ? " " : "", val);
 			continue;
 		}
 		int i = recipe_set_find(set, s);
