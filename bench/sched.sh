@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/sched.sh: the scheduler against --sequential on the same steps with the same -j (issues 4
 # and 7), in a scratch work directory, so that WORKDIR's own state is only read.
-#   bench/sched.sh [--keep] WORKDIR STAGES [-jN] [lfsbuild option...]
+#   bench/sched.sh [--keep] [--resume] WORKDIR STAGES [-jN] [lfsbuild option...]
 # STAGES: a stage (temp), a chapter (ch6), a list (cross,temp,chroot) or a range (ch5-ch7) of
 # consecutive stages. -jN defaults to the number of CPUs. Other options go to `lfsbuild build`
 # (--book DIR is also used to read the book's stages).
@@ -19,16 +19,24 @@
 # of the earlier stages must be unchanged. The section "sched-STAGES" of docs/BENCHMARKS.md gets
 # both walls, their ratio against the goal (scheduler <= 0.8 x sequential) and the steps' walls
 # side by side. The scratch directory is removed at the end (--keep keeps it; a failure keeps it
-# for a look and says where it is).
+# for a look and says where it is). --resume keeps a scratch directory left by an earlier call
+# that ended before both runs were done (a failure, a kill, the end of a session): a run that
+# completed there (its stamps-MODE and wall-MODE) is not run again; the other one is.
 # Needs root (restore keeps owners) and a WORKDIR built with --snapshots up to the end of STAGES
 # (at least to the end of PREV). Takes as long as building STAGES twice.
 # Env: LFSBUILD (default ./lfsbuild), BENCH_DOC (default docs/BENCHMARKS.md).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LFSBUILD=${LFSBUILD:-$ROOT/lfsbuild}
-keep=0
-if [ "${1:-}" = --keep ]; then keep=1; shift; fi
-usage() { echo "usage: bench/sched.sh [--keep] WORKDIR STAGES [-jN] [lfsbuild option...]" >&2; exit 2; }
+keep=0 resume=0
+while :; do
+	case ${1:-} in
+	--keep) keep=1; shift ;;
+	--resume) resume=1; shift ;;
+	*) break ;;
+	esac
+done
+usage() { echo "usage: bench/sched.sh [--keep] [--resume] WORKDIR STAGES [-jN] [lfsbuild option...]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 [ -d "$1/state/stamps" ] || { echo "bench/sched.sh: no build in $1 (no $1/state/stamps)" >&2; exit 1; }
 work=$(cd "$1" && pwd) spec=$2
@@ -79,8 +87,12 @@ if [ "$prev" != - ]; then
 		die "no snapshot $work/snapshots/$prev.tar.zst: the build in $work must run with --snapshots (lfsbuild build --snapshots --from the first step of stage $prev makes it)"
 fi
 
-# the scratch work directory
-rm -rf "$scratch"
+# the scratch work directory (kept by --resume when an earlier call left one)
+if [ $resume = 1 ] && [ -d "$scratch/state/stamps" ]; then
+	echo "bench/sched.sh: resuming in $scratch (done: $(cd "$scratch" && ls wall-* 2>/dev/null | sed 's/^wall-//' | tr '\n' ' '))" >&2
+else
+	rm -rf "$scratch"
+fi
 mkdir -p "$scratch/state/stamps" "$scratch/snapshots" || exit 1
 for f in "$work"/state/*; do
 	case ${f##*/} in lock | run.json) continue ;; esac
@@ -94,6 +106,7 @@ for s in $before; do
 	cp -p "$work/state/stamps/$s.stamp" "$scratch/state/stamps/$s.stamp"
 done
 if [ "$prev" != - ]; then
+	[ "$work/snapshots/$prev.tar.zst" -ef "$scratch/snapshots/$prev.tar.zst" ] ||
 	ln "$work/snapshots/$prev.tar.zst" "$scratch/snapshots/" 2>/dev/null ||
 		cp "$work/snapshots/$prev.tar.zst" "$scratch/snapshots/" || die "cannot copy the snapshot of $prev"
 fi
@@ -107,6 +120,11 @@ lb() { "$LFSBUILD" -C "$scratch" "${src[@]}" "$@"; }
 one_run() {
 	local mode=$1 log=$scratch/bench-$1.log
 	shift
+	if [ -f "$scratch/wall-$mode" ] && [ -d "$scratch/stamps-$mode" ]; then
+		wall=$(cat "$scratch/wall-$mode")
+		echo "bench/sched.sh: $mode: done by an earlier call ($wall s), not run again" >&2
+		return 0
+	fi
 	for s in $later; do rm -f "$scratch/state/stamps/$s.stamp"; done
 	if [ "$prev" != - ]; then
 		lb -q restore "$prev" >"$log" 2>&1 || { cat "$log" >&2; die "restore of $prev in $scratch failed"; }
@@ -145,6 +163,7 @@ one_run() {
 	done
 	rm -rf "$scratch/stamps-$mode"
 	cp -a "$scratch/state/stamps" "$scratch/stamps-$mode"
+	echo "$wall" >"$scratch/wall-$mode.tmp" && mv "$scratch/wall-$mode.tmp" "$scratch/wall-$mode"
 	echo "bench/sched.sh: $mode: $wall s" >&2
 }
 
