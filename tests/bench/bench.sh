@@ -63,6 +63,22 @@ else
 	expect_in "a per-stage table for several stages" "| c | " "$s"
 	expect_in "ch3/end in the steps" "| ch3/end | c |" "$s"
 
+	# --resume: as if the call had ended during its scheduler run (a session's end)
+	seq_kept=$(cat "$W-sched-b-c/wall-sequential")
+	rm -rf "$W-sched-b-c/wall-scheduler" "$W-sched-b-c/stamps-scheduler"
+	touch "$W-sched-b-c/stamps-sequential/kept-mark"
+	out=$("$ROOT/bench/sched.sh" --resume "$W" b,c -j2 --book "$BOOK" 2>&1)
+	ok "--resume after an interrupted call" test $? = 0
+	expect_in "it says what it keeps" "resuming in $W-sched-b-c (done: sequential )" "$out"
+	expect_in "the completed run is not run again" "sequential: done by an earlier call ($seq_kept s), not run again" "$out"
+	fails "only the missing one runs" grep -q 'build --until c -j2 --sequential' <<<"$out"
+	expect_in "the missing one does" "scheduler: lfsbuild -C $W-sched-b-c build --until c -j2" "$out"
+	expect_in "the section has the earlier wall" "| --sequential | $(printf '%.1f' "$seq_kept") s" "$(section sched-b-c)"
+	ok "without --keep the scratch dir is removed at the end" test ! -e "$W-sched-b-c"
+	ok "--resume without a scratch dir starts afresh" "$ROOT/bench/sched.sh" --resume --keep "$W" b,c -j2 --book "$BOOK"
+	fails "nothing of the earlier call is left" test -e "$W-sched-b-c/stamps-sequential/kept-mark"
+	rm -rf "$W-sched-b-c"
+
 	ok "the first stage (no snapshot before it: an empty root)" "$ROOT/bench/sched.sh" "$W" ch1-ch2 -j2 --book "$BOOK"
 	expect_in "its section" "root restored from the snapshot of nothing" "$(section sched-a-b)"
 
