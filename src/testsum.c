@@ -15,14 +15,14 @@
 
 /* ---- small readers ---- */
 
-/* A number at *p (digits, with the thousands commas some tools print: "44,123"); *p moves past
- * it. false when there is no digit at *p. */
 /* p is the plural or the singular wording of a count's text ("were run," / "was run,"). */
 static bool either(const char *p, const char *plural, const char *singular)
 {
 	return !strcmp(p, plural) || !strcmp(p, singular);
 }
 
+/* A number at *p (digits, with the thousands commas some tools print: "44,123"); *p moves past
+ * it. false when there is no digit at *p. */
 static bool num(const char **p, long *out)
 {
 	const char *s = *p;
