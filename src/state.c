@@ -175,10 +175,8 @@ static void add_reason(struct buf *b, int *count, const char *fmt, ...)
 		buf_puts(b, ", ");
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = xvasprintf(fmt, ap);
+	buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	buf_puts(b, s);
-	free(s);
 }
 
 char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *inputs, const char *hash)
