@@ -100,10 +100,8 @@ static int run(struct config *cfg, int argc, char **argv)
 		if (!nfailed++)
 			printf("failed:\n");
 		char *log = s->log ? path_join(cfg->workdir, s->log) : xasprintf("%s/logs/%s.log", cfg->workdir, s->id);
-		if (s->exit_code > 128)
-			printf("  %s: killed by signal %d; log: %s\n", s->id, s->exit_code - 128, log);
-		else if (s->exit_code >= 0)
-			printf("  %s: exit status %d; log: %s\n", s->id, s->exit_code, log);
+		if (s->exit_code >= 0)
+			printf("  %s: exit status %s; log: %s\n", s->id, fmt_exit(s->exit_code), log);
 		else
 			printf("  %s: could not start; log: %s\n", s->id, log);
 		free(log);

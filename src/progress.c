@@ -57,10 +57,8 @@ static void fail(struct progress *p, const struct progress_step *s)
 	stamp(p->out);
 	if (s->status < 0)
 		fprintf(p->out, "FAIL  %s could not start (log: %s)\n", s->id, s->log);
-	else if (s->status > 128)
-		fprintf(p->out, "FAIL  %s killed by signal %d after %.1fs (log: %s)\n", s->id, s->status - 128, s->wall, s->log);
 	else
-		fprintf(p->out, "FAIL  %s exit %d after %.1fs (log: %s)\n", s->id, s->status, s->wall, s->log);
+		fprintf(p->out, "FAIL  %s exit %s after %.1fs (log: %s)\n", s->id, fmt_exit(s->status), s->wall, s->log);
 	fflush(p->out);
 }
 

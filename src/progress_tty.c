@@ -267,12 +267,8 @@ static void tty_fail(struct progress *p, const struct progress_step *s)
 	r->wall = s->wall;
 	r->has_wall = true;
 	r->exit_code = s->status;
-	char *line;
-	if (s->status > 128)
-		line = log_line(t, "\033[31;1m", "FAIL  %s killed by signal %d after %.1fs (log: %s)", s->id, s->status - 128,
-		                s->wall, s->log);
-	else
-		line = log_line(t, "\033[31;1m", "FAIL  %s exit %d after %.1fs (log: %s)", s->id, s->status, s->wall, s->log);
+	char *line = log_line(t, "\033[31;1m", "FAIL  %s exit %s after %.1fs (log: %s)", s->id, fmt_exit(s->status), s->wall,
+	                      s->log);
 	frame(t, line);
 	free(line);
 }

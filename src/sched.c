@@ -761,6 +761,20 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 
 /* After a failure: did the disk fill up? (less than DISK_LOW free where the step writes, or
  * "No space left on device" at the end of its log or in the reason it could not start) */
+/* What the two signals a build meets ended up as in a step's exit code mean, and what to do. */
+static void signal_hint(int code, const char *id)
+{
+	if (code == 128 + SIGPIPE)
+		fprintf(stderr, "lfsbuild: SIGPIPE: a command of %s wrote into a pipe whose reader had already exited "
+		        "(`cmd | head -n1` is the usual one). The step's shell runs with `set -o pipefail`, so the pipeline "
+		        "and the step fail, but only when the writer is still writing as the reader leaves: another run may "
+		        "pass. Mend the recipe: let the writer stop by itself (sed's `q`, awk's `exit`, `grep -m1`) or read "
+		        "all of its output.\n", id);
+	else if (code == 128 + SIGKILL)
+		fprintf(stderr, "lfsbuild: SIGKILL: %s or one of its commands was killed from outside; if nobody did, "
+		        "the kernel's out-of-memory killer may have (see `dmesg`): fewer jobs (-j) or more memory.\n", id);
+}
+
 static void disk_hint(struct build *b, size_t i, const char *log)
 {
 	struct node *nd = &b->nodes[i];
@@ -804,12 +818,12 @@ static void triage(struct build *b, int argc, char **argv)
 		fprintf(stderr, "\nlfsbuild: step %s (%s) failed: ", b->set.steps[i].id, b->set.steps[i].title);
 		if (nd->error)
 			fprintf(stderr, "%s\n", nd->error);
-		else if (nd->exit_code > 128)
-			fprintf(stderr, "killed by signal %d\n", nd->exit_code - 128);
 		else
-			fprintf(stderr, "exit status %d\n", nd->exit_code);
+			fprintf(stderr, "exit status %s\n", fmt_exit(nd->exit_code));
 		if (!nd->error || !log_is_only(log, nd->error))
 			print_tail(log, 30, stderr);
+		if (!nd->error)
+			signal_hint(nd->exit_code, b->set.steps[i].id);
 		disk_hint(b, i, log);
 		if (b->set.steps[i].mode != MODE_CHROOT && file_tail_contains(log, 1 << 20, "Read-only file system"))
 			fprintf(stderr, "lfsbuild: %s tried to write outside $LFS and its build directory: a step of mode %s sees "

@@ -450,6 +450,21 @@ const char *fmt_duration(double s)
 	return b;
 }
 
+const char *fmt_exit(int code)
+{
+	static char bufs[4][48];
+	static int i;
+	char *b = bufs[i++ & 3];
+	const char *name = code > 128 && code < 128 + 65 ? sigabbrev_np(code - 128) : NULL;
+	if (name)
+		snprintf(b, 48, "%d (SIG%s)", code, name);
+	else if (code > 128)
+		snprintf(b, 48, "%d (signal %d)", code, code - 128);
+	else
+		snprintf(b, 48, "%d", code);
+	return b;
+}
+
 const char *fmt_bytes(double v)
 {
 	static char bufs[4][32];

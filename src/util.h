@@ -72,5 +72,9 @@ double now_wall(void);
 const char *fmt_duration(double seconds);
 /* "1.5 GiB", "300 KiB". Static buffer rotated among 4 calls. */
 const char *fmt_bytes(double bytes);
+/* A step's exit code as "2", or "141 (SIGPIPE)" above 128: the sandbox reports a step a signal
+ * ended as 128+N, and so does its shell for a command a signal ended. Static buffer rotated
+ * among 4 calls. */
+const char *fmt_exit(int code);
 /* Does the last `tail` bytes of the file `path` contain `needle`? false if it cannot be read. */
 bool file_tail_contains(const char *path, size_t tail, const char *needle);

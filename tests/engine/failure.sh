@@ -47,3 +47,16 @@ lb build --only ch1/gamma >"$T/out" 2>"$T/err"
 line=$(grep -n '^cat ' "$BOOK/ch1/gamma.recipe" | cut -d: -f1)
 expect_in "a bash error names the recipe's line ($line)" "lfsbuild.sh: line $line: $W/root/usr/gamma.txt: No such file" "$(cat "$T/err")"
 expect_in "--only warns that what comes before is not up to date" "--only ch1/gamma: 3 steps before it are not up to date" "$(cat "$T/err")"
+
+# A command ended by a signal: 128+N, named; SIGPIPE (`| head` under pipefail) gets its hint
+book_setup fail
+printf 'title   Pipe\nstage   one\n\n%%build\nyes | head -n1\n' >"$BOOK/ch1/ok1.recipe"
+lb build --only ch1/ok1 >"$T/out" 2>"$T/err"; rc=$?
+ok "a SIGPIPE in a pipeline fails the step under pipefail" test "$rc" = 1
+expect_in "the progress line names the signal" "FAIL  ch1/ok1 exit 141 (SIGPIPE) after" "$(cat "$T/out")"
+expect_in "the triage names it" "step ch1/ok1 (Pipe) failed: exit status 141 (SIGPIPE)" "$(cat "$T/err")"
+expect_in "and says what it means and how to mend the recipe" "wrote into a pipe whose reader had already exited" "$(cat "$T/err")"
+expect_in "status names it" "ch1/ok1: exit status 141 (SIGPIPE); log:" "$(lb status 2>&1)"
+printf 'title   Pipe\nstage   one\n\n%%build\nexit 3\n' >"$BOOK/ch1/ok1.recipe"
+lb build --only ch1/ok1 >"$T/out" 2>"$T/err"
+fails "no signal hint for a plain exit status" grep -q 'SIGPIPE' "$T/err"

@@ -71,6 +71,11 @@ static void test_formatting(void **state)
 	assert_string_equal(fmt_duration(185), "3m05s");
 	assert_string_equal(fmt_duration(3720), "1h02m");
 	assert_string_equal(fmt_bytes(1536), "1.5 KiB");
+	assert_string_equal(fmt_exit(2), "2");
+	assert_string_equal(fmt_exit(128), "128");
+	assert_string_equal(fmt_exit(141), "141 (SIGPIPE)");
+	assert_string_equal(fmt_exit(137), "137 (SIGKILL)");
+	assert_string_equal(fmt_exit(255), "255 (signal 127)");
 	char *p = path_join("/a/", "/b");
 	assert_string_equal(p, "/a/b");
 	free(p);
