@@ -24,7 +24,8 @@
 # completed there (its stamps-MODE and wall-MODE) is not run again; the other one is.
 # Needs root (restore keeps owners) and a WORKDIR built with --snapshots up to the end of STAGES
 # (at least to the end of PREV). Takes as long as building STAGES twice.
-# Env: LFSBUILD (default ./lfsbuild), BENCH_DOC (default docs/BENCHMARKS.md).
+# Env: LFSBUILD (default ./lfsbuild), BENCH_DOC (default docs/BENCHMARKS.md), BENCH_NOTE (a
+# sentence for the section: how it was run, when that was not in one go).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LFSBUILD=${LFSBUILD:-$ROOT/lfsbuild}
@@ -173,7 +174,7 @@ one_run scheduler
 par_wall=$wall
 
 sbu=$(cat "$work/state/sbu" 2>/dev/null || echo -)
-note="Scratch work directory $scratch, sources $work/sources."
+note="Scratch work directory $scratch, sources $work/sources.${BENCH_NOTE:+ $BENCH_NOTE}"
 section=$(python3 "$ROOT/bench/report.py" sched "$spec" "$jobs" "$scratch/stamps-sequential" \
 	"$scratch/stamps-scheduler" "$seq_wall" "$par_wall" "${sbu%% *}" "$note") || exit 1
 echo "$section"
