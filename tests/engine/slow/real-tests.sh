@@ -64,7 +64,12 @@ for s in "${steps[@]}"; do
 	ok "$s: a row in summary.txt, its suite ran in this build" grep -qE '^[^ ]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[-0-9]+ +this ' <<<"$row"
 	fails "$s: a summary was found in the log" grep -q 'no summary found' <<<"$row"
 	passed=$(awk '{ print $2 }' <<<"$row")
-	ok "$s: it counted passed tests ($passed)" test "${passed:-0}" -gt 0
+	if grep -q '^ALL TESTS PASSED' "$log"; then
+		# gawk's suite prints no count of the tests that passed: nothing to count, the verdict says it
+		expect_in "$s: no count printed (gawk's ALL TESTS PASSED): verdict ok" " this     ok" "$row"
+	else
+		ok "$s: it counted passed tests ($passed)" test "${passed:-0}" -gt 0
+	fi
 	# automake's harness: the log's own "# PASS:" lines (not the copies in test-suite.log headers)
 	if grep -q '^# TOTAL:' "$log"; then
 		mine=$(awk 'prev ~ /\.log$/ && /^# TOTAL:/ { skip = 1 } /^# TOTAL:/ && !(prev ~ /\.log$/) { skip = 0 }
