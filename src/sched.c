@@ -759,9 +759,7 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 	return s;
 }
 
-/* After a failure: did the disk fill up? (less than DISK_LOW free where the step writes, or
- * "No space left on device" at the end of its log or in the reason it could not start) */
-/* What the two signals a build meets ended up as in a step's exit code mean, and what to do. */
+/* The two signals a failed step's exit code (128+N) most often carries: what they mean, what to do. */
 static void signal_hint(int code, const char *id)
 {
 	if (code == 128 + SIGPIPE)
@@ -775,6 +773,8 @@ static void signal_hint(int code, const char *id)
 		        "the kernel's out-of-memory killer may have (see `dmesg`): fewer jobs (-j) or more memory.\n", id);
 }
 
+/* After a failure: did the disk fill up? (less than DISK_LOW free where the step writes, or
+ * "No space left on device" at the end of its log or in the reason it could not start) */
 static void disk_hint(struct build *b, size_t i, const char *log)
 {
 	struct node *nd = &b->nodes[i];
