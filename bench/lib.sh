@@ -23,3 +23,35 @@ open(path + ".tmp", "w").write(text)
 os.rename(path + ".tmp", path)
 PY
 }
+
+# A scratch work directory made from a real one, as bench/sched.sh and the real drills
+# (tests/drills/slow/real-kill-stage.sh) use it; the real one is only read.
+# scratch_seed WORKDIR SCRATCH: its state files (not the lock, not run.json: no build ran
+# there), root-password and lfsbuild.conf; SCRATCH/state/stamps and SCRATCH/snapshots made.
+scratch_seed() {
+	local f
+	mkdir -p "$2/state/stamps" "$2/snapshots" || return 1
+	for f in "$1"/state/*; do
+		case ${f##*/} in lock | run.json) continue ;; esac
+		[ -f "$f" ] && cp -p "$f" "$2/state/"
+	done
+	for f in root-password lfsbuild.conf; do
+		[ -f "$1/$f" ] && cp -p "$1/$f" "$2/$f"
+	done
+	return 0
+}
+# scratch_stamps WORKDIR SCRATCH STEP...: the stamps of those steps (done in WORKDIR).
+scratch_stamps() {
+	local w=$1 s=$2 id
+	shift 2
+	for id in "$@"; do
+		mkdir -p "$s/state/stamps/${id%/*}"
+		cp -p "$w/state/stamps/$id.stamp" "$s/state/stamps/$id.stamp" || return 1
+	done
+}
+# scratch_snapshot WORKDIR SCRATCH STAGE: WORKDIR's snapshot of STAGE in SCRATCH/snapshots,
+# a hard link when it can be (nothing to do when it is one already).
+scratch_snapshot() {
+	local f=$1/snapshots/$3.tar.zst
+	[ "$f" -ef "$2/snapshots/$3.tar.zst" ] || ln "$f" "$2/snapshots/" 2>/dev/null || cp "$f" "$2/snapshots/"
+}

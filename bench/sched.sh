@@ -94,22 +94,12 @@ if [ $resume = 1 ] && [ -d "$scratch/state/stamps" ]; then
 else
 	rm -rf "$scratch"
 fi
-mkdir -p "$scratch/state/stamps" "$scratch/snapshots" || exit 1
-for f in "$work"/state/*; do
-	case ${f##*/} in lock | run.json) continue ;; esac
-	[ -f "$f" ] && cp -p "$f" "$scratch/state/"
-done
-for f in root-password lfsbuild.conf; do
-	[ -f "$work/$f" ] && cp -p "$work/$f" "$scratch/$f"
-done
-for s in $before; do
-	mkdir -p "$scratch/state/stamps/${s%/*}"
-	cp -p "$work/state/stamps/$s.stamp" "$scratch/state/stamps/$s.stamp"
-done
+. "$ROOT/bench/lib.sh"
+scratch_seed "$work" "$scratch" || die "cannot make $scratch"
+# shellcheck disable=SC2086 # $before: step ids, one word each
+scratch_stamps "$work" "$scratch" $before || die "cannot copy the stamps of the stages before $names"
 if [ "$prev" != - ]; then
-	[ "$work/snapshots/$prev.tar.zst" -ef "$scratch/snapshots/$prev.tar.zst" ] ||
-	ln "$work/snapshots/$prev.tar.zst" "$scratch/snapshots/" 2>/dev/null ||
-		cp "$work/snapshots/$prev.tar.zst" "$scratch/snapshots/" || die "cannot copy the snapshot of $prev"
+	scratch_snapshot "$work" "$scratch" "$prev" || die "cannot copy the snapshot of $prev"
 fi
 src=()
 if [ -z "${LFSBUILD_SOURCES:-}" ] && ! grep -qE '^[[:space:]]*sources[[:space:]]*=' "$work/lfsbuild.conf" 2>/dev/null; then
@@ -178,7 +168,6 @@ note="Scratch work directory $scratch, sources $work/sources.${BENCH_NOTE:+ $BEN
 section=$(python3 "$ROOT/bench/report.py" sched "$spec" "$jobs" "$scratch/stamps-sequential" \
 	"$scratch/stamps-scheduler" "$seq_wall" "$par_wall" "${sbu%% *}" "$note") || exit 1
 echo "$section"
-. "$ROOT/bench/lib.sh"
 bench_write "sched-$label" "$section" || exit 1
 echo "bench/sched.sh: section \"sched-$label\" written to ${BENCH_DOC:-$ROOT/docs/BENCHMARKS.md}" >&2
 if [ $keep = 0 ]; then

@@ -50,21 +50,15 @@ have_snap=1
 real_drill_count
 S=$(dirname "$W")/$(basename "$W")-killdrill-$STAGE
 rm -rf "$S"
-mkdir -p "$S/state/stamps" "$S/snapshots"
-for f in "$W"/state/*; do
-	case ${f##*/} in lock | run.json) continue ;; esac
-	[ -f "$f" ] && cp -p "$f" "$S/state/"
-done
-for f in root-password lfsbuild.conf; do [ -f "$W/$f" ] && cp -p "$W/$f" "$S/"; done
+. "$ROOT/bench/lib.sh"
+scratch_seed "$W" "$S" || { echo "$0: cannot make $S" >&2; exit 1; }
 src=()
 grep -qsE '^[[:space:]]*sources[[:space:]]*=' "$W/lfsbuild.conf" || src=(--sources "$W/sources")
 lb() { "$LFSBUILD" -C "$S" "${src[@]}" "$@"; }
 if [ "$prev" != - ] && [ "$have_snap" = 1 ]; then
-	for s in $before; do
-		mkdir -p "$S/state/stamps/${s%/*}"
-		cp -p "$W/state/stamps/$s.stamp" "$S/state/stamps/$s.stamp"
-	done
-	ln "$W/snapshots/$prev.tar.zst" "$S/snapshots/" 2>/dev/null || cp "$W/snapshots/$prev.tar.zst" "$S/snapshots/"
+	# shellcheck disable=SC2086 # $before: step ids, one word each
+	scratch_stamps "$W" "$S" $before && scratch_snapshot "$W" "$S" "$prev" ||
+		{ echo "$0: cannot copy the stamps and the snapshot of $prev into $S" >&2; exit 1; }
 	lb -q restore "$prev" >"$T/restore" 2>&1 || { cat "$T/restore" >&2; echo "$0: restore of $prev failed" >&2; exit 1; }
 elif [ "$prev" != - ]; then
 	# no snapshot of the stage before: the scratch builds the stages before STAGE itself
