@@ -16,9 +16,12 @@ VERSION := $(shell cat VERSION)
 CPPFLAGS_ALL := $(WARN) -iquote src -DLFSBUILD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 LIBS    := $(shell pkg-config --libs $(PKGS)) -lcrypt -lpthread
 
-SRCS    := $(wildcard src/*.c)
+# src/AREA/MODULE.c (docs/architecture.md); headers are included as "AREA/MODULE.h".
+SRCS    := $(wildcard src/*/*.c)
+HDRS    := $(wildcard src/*/*.h)
 OBJS    := $(SRCS:src/%.c=build/obj/%.o)
 SANOBJS := $(SRCS:src/%.c=build/san/%.o)
+MAINOBJ := build/san/cli/main.o
 SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITSRC:tests/unit/%.c=build/san/tests/%)
@@ -28,22 +31,22 @@ all: lfsbuild
 lfsbuild: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
-build/obj/%.o: src/%.c $(wildcard src/*.h) VERSION
+build/obj/%.o: src/%.c $(HDRS) VERSION
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The sanitizer build: everything the tests run.
-build/san/%.o: src/%.c $(wildcard src/*.h) VERSION
+build/san/%.o: src/%.c $(HDRS) VERSION
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(SANFLAGS) -c -o $@ $<
 
 build/san/lfsbuild: $(SANOBJS)
 	$(CC) $(SANFLAGS) -o $@ $(SANOBJS) $(LIBS)
 
-build/san/tests/%: tests/unit/%.c $(filter-out build/san/main.o,$(SANOBJS)) tests/unit/unit.h
+build/san/tests/%: tests/unit/%.c $(filter-out $(MAINOBJ),$(SANOBJS)) tests/unit/unit.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -iquote tests/unit $(SANFLAGS) -o $@ $< \
-	    $(filter-out build/san/main.o,$(SANOBJS)) $(LIBS) -lcmocka
+	    $(filter-out $(MAINOBJ),$(SANOBJS)) $(LIBS) -lcmocka
 
 check: lfsbuild build/san/lfsbuild $(UNITBIN)
 	tests/run

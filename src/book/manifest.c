@@ -1,5 +1,5 @@
 /* manifest: parse book/sources (docs/sources.md) into sources and their origins. */
-#include "manifest.h"
+#include "book/manifest.h"
 
 #include <ctype.h>
 #include <errno.h>

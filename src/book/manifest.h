@@ -2,7 +2,7 @@
  * and the origins it may come from, each with its own file name and checksums. */
 #pragma once
 #include <stddef.h>
-#include "util.h"
+#include "lib/util.h"
 
 enum origin_kind { ORIGIN_UPSTREAM, ORIGIN_DEBIAN };
 

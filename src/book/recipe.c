@@ -1,5 +1,5 @@
 /* recipe: parse book/stages, book/toc and the recipes into a recipe set. */
-#include "recipe.h"
+#include "book/recipe.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "book/manifest.h"
 
 static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

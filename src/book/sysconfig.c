@@ -1,7 +1,7 @@
 /* sysconfig: settings of the new system that the steps read. */
-#include "sysconfig.h"
+#include "book/sysconfig.h"
 
-#include "image.h"
+#include "disk/image.h"
 
 #include <crypt.h>
 #include <errno.h>

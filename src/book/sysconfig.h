@@ -2,7 +2,7 @@
  * password, kernel config), exported to chapter 8-11 steps as LFSBUILD_* variables. These
  * values are part of the steps' input hash: change one and the steps that read it run again. */
 #pragma once
-#include "config.h"
+#include "config/config.h"
 
 /* The root password: --root-password, else WORKDIR/root-password if it exists, else a new
  * random one. Always kept in WORKDIR/root-password (mode 0600). Returns a malloc'd string or

@@ -1,11 +1,11 @@
 /* cli: the subcommand registry, --help, --version and dispatch. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 
 #define BOOK_VERSION "LFS 12.3-systemd"
 

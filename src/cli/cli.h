@@ -1,7 +1,7 @@
 /* cli: the subcommand registry and the top-level dispatch. */
 #pragma once
 #include <stdio.h>
-#include "config.h"
+#include "config/config.h"
 
 /* Exit statuses of lfsbuild. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

@@ -1,12 +1,12 @@
 /* lfsbuild all: from nothing to a tested disk image. Each phase is the command of its own
  * name, run with the same configuration, so `all` behaves exactly as the commands one by one
  * and resumes as they do. */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 struct phase {
 	const struct command *cmd;

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "commands.h"
-#include "qemu.h"
-#include "util.h"
+#include "cli/commands.h"
+#include "disk/qemu.h"
+#include "lib/util.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

@@ -1,10 +1,10 @@
 /* lfsbuild build: build the system, resuming from the state */
 #include <stdio.h>
 
-#include "commands.h"
-#include "progress.h"
-#include "progress_tty.h"
-#include "sched.h"
+#include "cli/commands.h"
+#include "watch/progress.h"
+#include "watch/progress_tty.h"
+#include "engine/sched.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

@@ -1,6 +1,6 @@
 /* lfsbuild check-host: the host's tools against the book's requirements and ours. */
-#include "commands.h"
-#include "hostcheck.h"
+#include "cli/commands.h"
+#include "cli/hostcheck.h"
 
 #include <unistd.h>
 

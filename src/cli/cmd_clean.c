@@ -7,7 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 
 /* Is `path` strictly inside `dir`? Both absolute. */
 static bool inside(const char *path, const char *dir)

@@ -1,10 +1,10 @@
 /* lfsbuild fetch: download and verify sources into the cache */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <stdlib.h>
 
-#include "fetch.h"
-#include "manifest.h"
+#include "sources/fetch.h"
+#include "book/manifest.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

@@ -1,10 +1,10 @@
 /* lfsbuild graph: print the steps in execution order with their dependencies */
 #include <stdio.h>
 
-#include "commands.h"
-#include "graph.h"
-#include "manifest.h"
-#include "recipe.h"
+#include "cli/commands.h"
+#include "engine/graph.h"
+#include "book/manifest.h"
+#include "book/recipe.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

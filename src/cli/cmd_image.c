@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "image.h"
-#include "util.h"
+#include "cli/commands.h"
+#include "disk/image.h"
+#include "lib/util.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "run.h"
+#include "cli/commands.h"
+#include "engine/run.h"
 
 /* Is `id` running now according to state/run.json (and is its lfsbuild alive)? */
 static bool still_running(const struct config *cfg, const char *id)

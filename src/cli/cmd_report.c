@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "report.h"
-#include "testsum.h"
+#include "cli/commands.h"
+#include "watch/report.h"
+#include "engine/testsum.h"
 
 /* Write what `fn` prints to `path` atomically. */
 static int write_with(const char *path, struct run_info *ri, double end, int (*fn)(struct run_info *, double, FILE *))

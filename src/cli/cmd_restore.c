@@ -6,11 +6,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "manifest.h"
-#include "recipe.h"
-#include "state.h"
-#include "unpack.h"
+#include "cli/commands.h"
+#include "book/manifest.h"
+#include "book/recipe.h"
+#include "state/state.h"
+#include "sources/unpack.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

@@ -1,12 +1,12 @@
 /* lfsbuild sources: list every source of the book with its origin and cache state */
-#include "commands.h"
+#include "cli/commands.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fetch.h"
-#include "manifest.h"
+#include "sources/fetch.h"
+#include "book/manifest.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "report.h"
+#include "cli/commands.h"
+#include "watch/report.h"
 
 static const char *ago(double seconds)
 {

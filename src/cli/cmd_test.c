@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
-#include "image.h"
-#include "qemu.h"
-#include "util.h"
+#include "cli/commands.h"
+#include "disk/image.h"
+#include "disk/qemu.h"
+#include "lib/util.h"
 
 /* One check of the list (book/files/boot-test.checks; format in that file and docs/image.md). */
 struct check {

@@ -1,6 +1,6 @@
 /* hostcheck: the host requirements of LFS 12.3 (chapter 2, "Host System Requirements") and
  * the tools lfsbuild itself drives (image and boot). */
-#include "hostcheck.h"
+#include "cli/hostcheck.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -9,8 +9,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "exec.h"
-#include "util.h"
+#include "lib/exec.h"
+#include "lib/util.h"
 
 enum kind {
 	K_VERSION,  /* run `prog --version`, compare with min */

@@ -1,5 +1,5 @@
 /* lfsbuild: build Linux From Scratch 12.3 (systemd) into a bootable QEMU disk image. */
-#include "cli.h"
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

@@ -1,5 +1,5 @@
 /* config: one table of options feeding getopt_long, the environment, the config file and --help. */
-#include "config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 enum kind { K_FLAG, K_COUNT, K_STR, K_INT, K_LIST };
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
-#include "util.h"
+#include "lib/util.h"
 
 struct config {
 	/* global */

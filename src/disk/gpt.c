@@ -1,5 +1,5 @@
 /* gpt: protective MBR + GUID partition table, primary and backup, written with pwrite(). */
-#include "gpt.h"
+#include "disk/gpt.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* image: root tree -> ESP + ext4 + GPT in a sparse raw disk -> qcow2. */
-#include "image.h"
+#include "disk/image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exec.h"
-#include "gpt.h"
-#include "util.h"
+#include "lib/exec.h"
+#include "disk/gpt.h"
+#include "lib/util.h"
 
 #define MIB (1024ull * 1024ull)
 #define MIN_ROOT_BYTES (64 * MIB)

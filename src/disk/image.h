@@ -4,7 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
-#include "config.h"
+#include "config/config.h"
 
 /* The identity of the disk, kept in WORKDIR/state/disk.conf (shell syntax: DISK_GUID=...,
  * ESP_PARTUUID=..., ROOT_PARTUUID=..., ROOT_FS_UUID=...), so that fstab, grub.cfg and the

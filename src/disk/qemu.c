@@ -1,5 +1,5 @@
 /* qemu: OVMF + virtio disk; interactive boots and scripted serial sessions. */
-#include "qemu.h"
+#include "disk/qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec.h"
+#include "lib/exec.h"
 
 
 #define QEMU_BIN "qemu-system-x86_64"

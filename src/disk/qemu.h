@@ -3,7 +3,7 @@
 #pragma once
 #include <stdbool.h>
 #include <sys/types.h>
-#include "util.h"
+#include "lib/util.h"
 
 #define QEMU_OVMF_CODE "/usr/share/OVMF/OVMF_CODE.fd"
 #define QEMU_OVMF_VARS "/usr/share/OVMF/OVMF_VARS.fd"

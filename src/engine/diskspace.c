@@ -1,5 +1,5 @@
 /* disk: free space before a step starts, and after it failed. */
-#include "disk.h"
+#include "engine/diskspace.h"
 
 #include <errno.h>
 #include <limits.h>

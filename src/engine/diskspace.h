@@ -4,7 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
-#include "util.h"
+#include "lib/util.h"
 
 /* What a step without a `disk` line is taken to need. */
 #define DISK_DEFAULT_NEED (256ULL << 20)

@@ -1,12 +1,12 @@
 /* graph: edges from `after`, stage barriers and exclusive steps, then the order, the
  * transitive reduction and the critical path. Sets of steps are bit rows (n is ~130). */
-#include "graph.h"
+#include "engine/graph.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "recipe.h"
-#include "util.h"
+#include "book/recipe.h"
+#include "lib/util.h"
 
 #define ROW(m, i) ((m) + (size_t)(i) * g->words)
 #define BIT_SET(row, j) ((row)[(j) / 64] |= (uint64_t)1 << ((j) % 64))

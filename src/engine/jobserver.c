@@ -1,12 +1,12 @@
 /* jobserver: the token pipe of GNU make (make 4.3 reads "--jobserver-auth=R,W" pipe fds). */
-#include "jobserver.h"
+#include "engine/jobserver.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 static void put_tokens(struct jobserver *js, int n)
 {

@@ -1,5 +1,5 @@
 /* run: prepare and start one step, and close it when it ends. */
-#include "run.h"
+#include "engine/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,19 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "config.h"
-#include "digest.h"
-#include "exec.h"
-#include "fetch.h"
-#include "jobserver.h"
-#include "manifest.h"
-#include "recipe.h"
-#include "sandbox.h"
-#include "state.h"
-#include "sysconfig.h"
-#include "testsum.h"
-#include "unpack.h"
+#include "sources/cache.h"
+#include "config/config.h"
+#include "sources/digest.h"
+#include "lib/exec.h"
+#include "sources/fetch.h"
+#include "engine/jobserver.h"
+#include "book/manifest.h"
+#include "book/recipe.h"
+#include "engine/sandbox.h"
+#include "state/state.h"
+#include "book/sysconfig.h"
+#include "engine/testsum.h"
+#include "sources/unpack.h"
 
 /* Bump when the way a script or its environment is composed changes: every step reruns. */
 #define ENGINE_VERSION "2"

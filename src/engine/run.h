@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include "util.h"
+#include "lib/util.h"
 
 struct config;
 struct recipe_set;

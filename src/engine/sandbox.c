@@ -9,7 +9,7 @@
  *
  * Every child dies with its parent (PR_SET_PDEATHSIG); when init exits the kernel kills what is
  * left in its pid namespace; the mounts belong to the child's mount namespace only. */
-#include "sandbox.h"
+#include "engine/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +33,8 @@
 #include <unistd.h>
 #include <grp.h>
 
-#include "exec.h"
-#include "util.h"
+#include "lib/exec.h"
+#include "lib/util.h"
 
 enum op_kind {
 	OP_FDS,          /* 0, 1, 2 from the spec; keep_fds kept; every other fd closed */

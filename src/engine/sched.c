@@ -1,5 +1,5 @@
 /* sched: plan a build (selection, stamps, reasons), run it, report it. */
-#include "sched.h"
+#include "engine/sched.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,17 +15,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "disk.h"
-#include "exec.h"
-#include "graph.h"
-#include "jobserver.h"
-#include "manifest.h"
-#include "progress.h"
-#include "recipe.h"
-#include "run.h"
-#include "state.h"
-#include "testsum.h"
-#include "unpack.h"
+#include "engine/diskspace.h"
+#include "lib/exec.h"
+#include "engine/graph.h"
+#include "engine/jobserver.h"
+#include "book/manifest.h"
+#include "watch/progress.h"
+#include "book/recipe.h"
+#include "engine/run.h"
+#include "state/state.h"
+#include "engine/testsum.h"
+#include "sources/unpack.h"
 
 struct node {
 	enum step_status status;

@@ -4,7 +4,7 @@
  * output pipes and a signal self-pipe, the failure policy (-k), snapshots at stage ends, the
  * triage, and state/run.json. */
 #pragma once
-#include "config.h"
+#include "config/config.h"
 
 struct progress;
 

@@ -1,5 +1,5 @@
 /* testsum: read the summaries test suites print, and write logs/tests/summary.txt. */
-#include "testsum.h"
+#include "engine/testsum.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "recipe.h"
-#include "state.h"
-#include "util.h"
+#include "book/recipe.h"
+#include "state/state.h"
+#include "lib/util.h"
 
 /* ---- small readers ---- */
 

@@ -1,5 +1,5 @@
 /* exec: run external tools with their command line logged and their output captured. */
-#include "exec.h"
+#include "lib/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* exec: every external tool (mke2fs, mcopy, qemu-img, ...) runs through here, so that the exact
  * command line is logged and its output captured for the error message. */
 #pragma once
-#include "util.h"
+#include "lib/util.h"
 
 /* Run argv[0] (looked up in PATH) with argv, stdin from /dev/null. Its stdout and stderr are
  * captured into `out` (if not NULL) and appended, after a "$ command line" header, to the file

@@ -1,5 +1,5 @@
 /* util: memory, errors, strings, files. */
-#include "util.h"
+#include "lib/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* apt: read mirror URIs from the host's apt sources (one-line and deb822 formats). */
-#include "apt.h"
+#include "sources/apt.h"
 
 #include <dirent.h>
 #include <stdlib.h>

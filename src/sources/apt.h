@@ -1,6 +1,6 @@
 /* apt: the archive URIs that the host's apt configuration names (read only, never changed). */
 #pragma once
-#include "util.h"
+#include "lib/util.h"
 
 /* Append to `uris` (without a trailing '/', each once, in the order apt reads them) the URIs
  * of the enabled `deb`/`deb-src` entries of ROOT/etc/apt/sources.list,

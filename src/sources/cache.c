@@ -1,5 +1,5 @@
 /* cache: stamps, locks and .part files of the source cache. */
-#include "cache.h"
+#include "sources/cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "sources/digest.h"
 
 #define STATE_DIR ".lfsbuild"
 

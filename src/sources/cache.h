@@ -4,7 +4,7 @@
  * (.lfsbuild/FILE.lock, flock) keeps two runs from writing one file. */
 #pragma once
 #include <stdbool.h>
-#include "util.h"
+#include "lib/util.h"
 
 enum cache_mode {
 	CACHE_STAMP_ONLY,   /* trust a matching stamp, never read the file */

@@ -1,5 +1,5 @@
 /* digest: streaming SHA-256 and MD5 through the EVP interface of libcrypto. */
-#include "digest.h"
+#include "sources/digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 static void *start(const EVP_MD *md)
 {

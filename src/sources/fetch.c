@@ -1,6 +1,6 @@
 /* fetch: providers, downloads (libcurl, up to 4 at once), checksums while the bytes stream in,
  * extraction of a member (libarchive), progress and the summary. */
-#include "fetch.h"
+#include "sources/fetch.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apt.h"
-#include "cache.h"
-#include "digest.h"
+#include "sources/apt.h"
+#include "sources/cache.h"
+#include "sources/digest.h"
 
 #define MAX_PARALLEL 4
 

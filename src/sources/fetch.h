@@ -3,8 +3,8 @@
  * URL; the Debian source archive under every mirror URI of the host's apt configuration). */
 #pragma once
 #include <stdbool.h>
-#include "config.h"
-#include "manifest.h"
+#include "config/config.h"
+#include "book/manifest.h"
 
 /* For the runner: the path of the verified cached file of `src` that a recipe unpacks
  * (after any `extract`), and the checksum that identifies it (for stamps). Both malloc'd.

@@ -1,7 +1,7 @@
 /* unpack: libarchive extraction into a staging directory, top-directory discovery, and the
  * snapshots of the root. Extraction runs with the process's cwd set to the target directory so
  * that libarchive's "no absolute paths, no .., no symlinks on the way" checks apply. */
-#include "unpack.h"
+#include "sources/unpack.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 
 /* An entry's name for messages (a damaged archive may give none). */

@@ -1,5 +1,5 @@
 /* state: stamps, run.json, timings.tsv, the measured SBU. */
-#include "state.h"
+#include "state/state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "sources/digest.h"
 
 const char *step_status_name(enum step_status s)
 {

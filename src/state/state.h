@@ -34,7 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "util.h"
+#include "lib/util.h"
 
 enum step_status {
 	ST_PENDING, ST_SKIPPED, ST_RUNNING, ST_DONE, ST_FAILED, ST_INTERRUPTED, ST_BLOCKED, ST_EXCLUDED,

@@ -1,10 +1,10 @@
 /* eta: the remaining time of a build from SBU figures. */
-#include "eta.h"
+#include "watch/eta.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 double eta_step_remaining(const struct eta_step *s, double sbu)
 {

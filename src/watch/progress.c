@@ -1,9 +1,9 @@
 /* progress: plain timestamped lines, one per event. */
-#include "progress.h"
+#include "watch/progress.h"
 
 #include <time.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 static void stamp(FILE *out)
 {

@@ -1,5 +1,5 @@
 /* progress_tty: scrolling log lines above a status area redrawn in place with ANSI escapes. */
-#include "progress_tty.h"
+#include "watch/progress_tty.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
-#include "util.h"
+#include "watch/report.h"
+#include "lib/util.h"
 
 #define TTY_MAGIC 0x74747921u
 

@@ -5,8 +5,8 @@
  * no step runs and at exit. */
 #pragma once
 #include <stdio.h>
-#include "config.h"
-#include "progress.h"
+#include "config/config.h"
+#include "watch/progress.h"
 
 /* The TTY display on `out` (a terminal). Reads WORKDIR/state/run.json (cfg->workdir) once the
  * build has written it, for the steps' stages and book SBU; colours unless cfg->no_color. */

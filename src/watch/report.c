@@ -1,6 +1,6 @@
 /* report: read a run (run.json, stamps, timings.tsv) and show it as status lines, a Chrome
  * trace, an SVG timeline and a summary. */
-#include "report.h"
+#include "watch/report.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "eta.h"
+#include "watch/eta.h"
 
 /* Round to the nearest integer without libm (x may be negative). */
 static long long round_ll(double x)

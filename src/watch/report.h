@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include "state.h"
-#include "util.h"
+#include "state/state.h"
+#include "lib/util.h"
 
 struct run_step {
 	char *id, *title, *stage, *reason, *log;

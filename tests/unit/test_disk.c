@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "disk.h"
-#include "recipe.h"
+#include "engine/diskspace.h"
+#include "book/recipe.h"
 
 static void test_parse_size(void **state)
 {

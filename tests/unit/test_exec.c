@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exec.h"
+#include "lib/exec.h"
 
 static void test_capture_and_status(void **state)
 {

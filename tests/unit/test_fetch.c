@@ -12,11 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "apt.h"
-#include "cache.h"
-#include "digest.h"
-#include "fetch.h"
-#include "manifest.h"
+#include "sources/apt.h"
+#include "sources/cache.h"
+#include "sources/digest.h"
+#include "sources/fetch.h"
+#include "book/manifest.h"
 
 static char *tmpdir(void)
 {

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gpt.h"
-#include "image.h"
-#include "util.h"
+#include "disk/gpt.h"
+#include "disk/image.h"
+#include "lib/util.h"
 
 static void test_guid_text_and_disk_order(void **state)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
-#include "recipe.h"
+#include "engine/graph.h"
+#include "book/recipe.h"
 
 /* A set from "id stage sbu excl after..." lines. */
 static void make_set(struct recipe_set *set, const char *const *lines, size_t n)

@@ -1,7 +1,7 @@
 /* Unit tests of hostcheck: version comparison and extraction. */
 #include "unit.h"
 
-#include "hostcheck.h"
+#include "cli/hostcheck.h"
 
 static void test_version_cmp(void **state)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jobserver.h"
-#include "util.h"
+#include "engine/jobserver.h"
+#include "lib/util.h"
 
 static void test_tokens(void **state)
 {

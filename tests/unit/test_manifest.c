@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "manifest.h"
+#include "book/manifest.h"
 
 #define SHA_A "5d1aa2e3f0f6e4b1c1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080"
 #define MD5_A "590765DEE95907DBC3C856F7255BD669"

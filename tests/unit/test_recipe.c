@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recipe.h"
+#include "book/recipe.h"
 
 static struct recipe_set one_stage(void)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "watch/report.h"
 
 #define T0 1700000000.0
 

@@ -1,7 +1,7 @@
 /* Unit tests of eta: the remaining time from book SBU, the measured SBU, stages and job slots. */
 #include "unit.h"
 
-#include "eta.h"
+#include "watch/eta.h"
 
 #define NEAR(a, b) assert_true((a) > (b) - 1e-6 && (a) < (b) + 1e-6)
 

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "progress.h"
-#include "progress_tty.h"
-#include "state.h"
+#include "config/config.h"
+#include "watch/progress.h"
+#include "watch/progress_tty.h"
+#include "state/state.h"
 
 static struct step_report demo_steps[] = {
 	{"ch4/prep", "Preparations", "prep", 0.1, 0.1, ST_SKIPPED, "up to date", 0, 0, 0, 0, -1},

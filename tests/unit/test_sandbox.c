@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sandbox.h"
-#include "util.h"
+#include "engine/sandbox.h"
+#include "lib/util.h"
 
 #define NOBODY 65534
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "sched.h"
+#include "config/config.h"
+#include "engine/sched.h"
 
 static void test_resume_command(void **state)
 {

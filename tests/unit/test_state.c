@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "state/state.h"
 
 static char *tmpdir(void)
 {

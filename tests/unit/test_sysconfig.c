@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sysconfig.h"
+#include "book/sysconfig.h"
 
 static void test_password_and_hash(void **state)
 {

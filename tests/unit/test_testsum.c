@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recipe.h"
-#include "testsum.h"
-#include "util.h"
+#include "book/recipe.h"
+#include "engine/testsum.h"
+#include "lib/util.h"
 
 #define COUNTS(c, p, f, xf, xp, s, e)                                                                          \
 	do {                                                                                                     \

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "unpack.h"
-#include "util.h"
+#include "sources/unpack.h"
+#include "lib/util.h"
 
 static char *dir;
 
