@@ -18,7 +18,7 @@ static int run(struct config *cfg, int argc, char **argv)
 	}
 	char *scratch = config_path(cfg, "tmp");
 	struct qemu_opts o = {
-		.image = image, .scratch = scratch, .memory = cfg->memory, .cpus = cfg->cpus, .net = cfg->net, .gui = cfg->gui,
+		.image = image, .scratch = scratch, .memory = cfg->memory, .cpus = cfg->cpus, .cpu = cfg->cpu, .net = cfg->net, .gui = cfg->gui,
 	};
 	int rc = qemu_interactive(&o);
 	free(scratch);

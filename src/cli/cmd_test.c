@@ -233,7 +233,7 @@ static int run(struct config *cfg, int argc, char **argv)
 	printf("boot-test: booting %s headless (transcript: %s)\n", image, transcript);
 	fflush(stdout);
 	struct qemu_opts o = {
-		.image = image, .scratch = scratch, .memory = cfg->memory, .cpus = cfg->cpus, .headless = true,
+		.image = image, .scratch = scratch, .memory = cfg->memory, .cpus = cfg->cpus, .cpu = cfg->cpu, .headless = true,
 		.snapshot = true,
 	};
 	if (!(s = qemu_start(&o, transcript)))

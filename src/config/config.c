@@ -67,6 +67,8 @@ static const struct optdef opts[] = {
 	{"gui", 0, K_FLAG, F(gui), NULL, NULL, "boot", "open a window instead of the serial console"},
 	{"memory", 0, K_STR, F(memory), "SIZE", NULL, "boot test all", "guest memory (default 2G)"},
 	{"cpus", 0, K_INT, F(cpus), "N", NULL, "boot test all", "guest CPUs (default 2)"},
+	{"cpu", 0, K_STR, F(cpu), "MODEL", NULL, "boot test all",
+	 "guest CPU model (default qemu64, the x86-64 baseline the image is built for; max: all QEMU can)"},
 	{"timeout", 0, K_INT, F(timeout), "SECONDS", NULL, "test all", "give up waiting for the guest after this long (default 600)"},
 	{"checks", 0, K_STR, F(checks), "FILE", NULL, "test", "the check list to run in the guest (default BOOK/files/boot-test.checks)"},
 

@@ -47,6 +47,7 @@ struct config {
 	bool gui;               /* --gui */
 	char *memory;           /* --memory SIZE, default 2G */
 	int cpus;               /* --cpus N, default 2 */
+	char *cpu;              /* --cpu MODEL (boot, test), default qemu64 (QEMU_CPU_DEFAULT) */
 	int timeout;            /* --timeout SECONDS (test), default 600 */
 	char *checks;           /* --checks FILE (test), default BOOK/files/boot-test.checks */
 	/* clean */

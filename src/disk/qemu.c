@@ -75,21 +75,30 @@ static void add(struct strv *a, int n, ...)
 	va_end(ap);
 }
 
+/* A value inside a QEMU option list: a comma is written twice (file=a,,b is the file "a,b"). */
+static char *comma_quoted(const char *s)
+{
+	struct buf b = {0};
+	buf_puts(&b, "");
+	for (; *s; s++)
+		buf_add(&b, *s == ',' ? ",," : s, *s == ',' ? 2 : 1);
+	return b.data;
+}
+
 void qemu_argv(const struct qemu_opts *o, const char *vars, bool kvm, struct strv *a)
 {
 	/* -nodefaults: no CD-ROM for the firmware to try first, no stray serial or parallel ports. */
 	add(a, 6, QEMU_BIN, "-name", "lfsbuild", "-machine", "q35", "-nodefaults");
-	if (kvm)
-		add(a, 4, "-accel", "kvm", "-cpu", "host");
-	else
-		add(a, 4, "-accel", "tcg", "-cpu", "max");
+	add(a, 4, "-accel", kvm ? "kvm" : "tcg", "-cpu", o->cpu && *o->cpu ? o->cpu : QEMU_CPU_DEFAULT);
 	add(a, 2, "-m", o->memory ? o->memory : "2G");
 	strv_add(a, "-smp");
 	strv_push(a, xasprintf("%d", o->cpus > 0 ? o->cpus : 2));
 	add_firmware(a, vars);
 	strv_add(a, "-drive");
-	strv_push(a, xasprintf("if=virtio,format=%s,file=%s%s", is_qcow2(o->image) ? "qcow2" : "raw", o->image,
+	char *file = comma_quoted(o->image);
+	strv_push(a, xasprintf("if=virtio,format=%s,file=%s%s", is_qcow2(o->image) ? "qcow2" : "raw", file,
 	                       o->snapshot ? ",snapshot=on" : ""));
+	free(file);
 	if (o->net)
 		add(a, 2, "-nic", "user,model=virtio-net-pci");
 	else

@@ -7,12 +7,18 @@
 
 #define QEMU_OVMF_CODE "/usr/share/OVMF/OVMF_CODE.fd"
 #define QEMU_OVMF_VARS "/usr/share/OVMF/OVMF_VARS.fd"
+/* The CPU the image is tested on unless --cpu says otherwise: QEMU's own default model, the
+ * x86-64 baseline (no SSE3+, BMI, ADX, AVX). The image is built for it (ch8/gmp, ch8/libffi), and
+ * -cpu max or host would hide a library tuned for the build host's CPU (GCC then dies of SIGILL
+ * on other machines). */
+#define QEMU_CPU_DEFAULT "qemu64"
 
 struct qemu_opts {
 	const char *image;      /* qcow2 or raw disk, attached as virtio */
 	const char *scratch;    /* directory for this boot's private copy of OVMF_VARS.fd */
 	const char *memory;     /* -m */
 	int cpus;               /* -smp */
+	const char *cpu;        /* -cpu MODEL; NULL: QEMU_CPU_DEFAULT, whatever the accelerator */
 	bool net;               /* user-mode networking with virtio-net; else -nic none */
 	bool gui;               /* a window (serial still on the terminal) */
 	bool headless;          /* serial on QEMU's stdin/stdout, no monitor, no display */

@@ -37,6 +37,8 @@ for _ in $(seq 600); do
 done
 end=$(date +%s.%N)
 kill $bpid 2>/dev/null; wait $bpid 2>/dev/null
+ok "boot: the guest CPU is QEMU's baseline qemu64 by default (not max: it would hide host-tuned code)" \
+	grep -q -- "-cpu qemu64 " "$T/boot.out"
 ok "boot: -nic none and the disk as virtio" grep -q -- "-drive if=virtio,format=qcow2,.* -nic none" "$T/boot.out"
 ok "boot: OVMF code read-only, a private copy of the variables" grep -q "readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd .*file=$W/tmp/ovmf-vars" "$T/boot.out"
 ok "boot: says how to leave" grep -q "Ctrl-A X" "$T/boot.out"
@@ -54,6 +56,7 @@ out=$(cat "$T/.out")
 expect_in "test: PASS lines" "PASS the root is ext4 on partition 2 with the state's PARTUUID" "$out"
 expect_in "test: poweroff" "PASS poweroff: QEMU exited" "$out"
 expect_in "test: the tally" "5 of 5 checks passed" "$out"
+ok "test: booted on qemu64 by default" grep -q -- "-cpu qemu64 " "$W/logs/boot-test.log"
 ok "test: the transcript has the serial dialog" grep -q "__LFSE_1__ 0" "$W/logs/boot-test.log"
 ok "test: the image was not written to (snapshot)" qemu-img check "$W/lfs.qcow2"
 
