@@ -55,7 +55,7 @@ ok "test: every fixture check passes and QEMU powers off" "$LFSBUILD" -C "$W" te
 out=$(cat "$T/.out")
 expect_in "test: PASS lines" "PASS the root is ext4 on partition 2 with the state's PARTUUID" "$out"
 expect_in "test: poweroff" "PASS poweroff: QEMU exited" "$out"
-expect_in "test: the tally" "5 of 5 checks passed" "$out"
+expect_in "test: the tally" "9 of 9 checks passed" "$out"
 ok "test: booted on qemu64 by default" grep -q -- "-cpu qemu64 " "$W/logs/boot-test.log"
 ok "test: the transcript has the serial dialog" grep -q "__LFSE_1__ 0" "$W/logs/boot-test.log"
 ok "test: the image was not written to (snapshot)" qemu-img check "$W/lfs.qcow2"

@@ -90,7 +90,7 @@ fails "a missing root tree fails" "$LFSBUILD" -C "$W" image --root "$T/nope" -o 
 expect_in "it says so" "no such directory" "$(cat "$T/.out")"
 fails "a disk too small fails" "$LFSBUILD" -C "$W" image --root "$R" -o "$T/x.qcow2" --size 300M
 expect_in "it says why" "too small" "$(cat "$T/.out")"
-fails "a bad size is a usage error" "$LFSBUILD" -C "$W" image --root "$R" -o "$T/x.qcow2" --size 12Q
+fails_with 2 "a bad size is a usage error (exit 2)" "$LFSBUILD" -C "$W" image --root "$R" -o "$T/x.qcow2" --size 12Q
 printf 'x' >"$R/boot/efi/a\"quote"
 fails "a name FAT cannot hold in the ESP fails" "$LFSBUILD" -C "$W" image --root "$R" -o "$T/x.qcow2"
 expect_in "it names the failing tool and the log" "mcopy (filling the EFI system partition) failed" "$(cat "$T/.out")"

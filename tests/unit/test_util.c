@@ -1,6 +1,7 @@
 /* Unit tests of util: strings, buffers, atomic files, trees. */
 #include "unit.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,7 +54,17 @@ static void test_atomic_write_and_remove_tree(void **state)
 	assert_int_equal(n, 4);
 	assert_string_equal(text, "two!");
 	free(text);
-	/* No temporary file is left beside it. */
+	/* No temporary file is left beside it: the directory holds the file and nothing else. */
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int entries = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			assert_string_equal(e->d_name, "stamp");
+			entries++;
+		}
+	closedir(d);
+	assert_int_equal(entries, 1);
 	char *link = path_join(dir, "link");
 	assert_int_equal(symlink("/etc", link), 0);
 	assert_int_equal(remove_tree(tmpl), 0);
