@@ -1,7 +1,8 @@
 # lfsbuild: a C11 program; see README.md.
 #   make            build ./lfsbuild
 #   make check      build with AddressSanitizer + UBSan, run every test (tests/run)
-#   make deps       install the Debian packages the build, the tests and the tool need
+#   make deps       install the packages lfsbuild all and the tests need (scripts/deps, per distribution)
+#   make deps-run   only what lfsbuild all needs
 #   make bench      run the benchmark scripts (figures go to docs/BENCHMARKS.md)
 
 CC      ?= cc
@@ -52,7 +53,10 @@ check: lfsbuild build/san/lfsbuild $(UNITBIN)
 	tests/run
 
 deps:
-	scripts/install-deps
+	scripts/install-deps all
+
+deps-run:
+	scripts/install-deps run
 
 bench: lfsbuild
 	@for b in bench/fetch.sh bench/engine.sh bench/image.sh; do echo "== $$b"; bash $$b || exit 1; done
@@ -61,4 +65,4 @@ bench: lfsbuild
 clean:
 	rm -rf build lfsbuild
 
-.PHONY: all check deps bench clean
+.PHONY: all check deps deps-run bench clean
