@@ -64,17 +64,22 @@ static int run(struct config *cfg, int argc, char **argv)
 			free(p);
 		}
 		bad |= rm(cfg, cfg->output) < 0;
-		bad |= rm(cfg, cfg->sources) < 0;
+		if (cfg->with_sources)
+			bad |= rm(cfg, cfg->sources) < 0;
+		else if (!cfg->quiet && is_dir(cfg->sources))
+			printf("kept the source cache %s (--all --with-sources removes it too)\n", cfg->sources);
 	}
+	if (cfg->with_sources && !cfg->all)
+		warnx("--with-sources is for --all: the source cache was kept");
 	if (lock >= 0)
 		close(lock);
 	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
 const struct command cmd_clean = {
-	"clean", "remove build directories and logs (--all: everything but the config)", "",
+	"clean", "remove build directories and logs (--all: also the root, the state, the image)", "",
 	"Removes WORKDIR/build and WORKDIR/logs. With --all also the root ($LFS), the state (stamps),\n"
-	"the snapshots, the image and the source cache when they are inside the work directory.\n"
-	"Never touches anything outside the work directory.",
+	"the snapshots and the image; the source cache stays (it says so) unless --with-sources is\n"
+	"given too. Says each thing it removes. Never touches anything outside the work directory.",
 	run,
 };

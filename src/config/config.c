@@ -72,7 +72,8 @@ static const struct optdef opts[] = {
 	{"timeout", 0, K_INT, F(timeout), "SECONDS", NULL, "test all", "give up waiting for the guest after this long (default 600)"},
 	{"checks", 0, K_STR, F(checks), "FILE", NULL, "test", "the check list to run in the guest (default BOOK/files/boot-test.checks)"},
 
-	{"all", 0, K_FLAG, F(all), NULL, NULL, "clean", "also remove the source cache and the image"},
+	{"all", 0, K_FLAG, F(all), NULL, NULL, "clean", "also remove the root, the state, the snapshots and the image"},
+	{"with-sources", 0, K_FLAG, F(with_sources), NULL, NULL, "clean", "with --all: also the source cache (kept otherwise)"},
 };
 
 static bool in_words(const char *words, const char *w)

@@ -51,7 +51,8 @@ struct config {
 	int timeout;            /* --timeout SECONDS (test), default 600 */
 	char *checks;           /* --checks FILE (test), default BOOK/files/boot-test.checks */
 	/* clean */
-	bool all;               /* --all (clean: also the source cache and the image) */
+	bool all;               /* --all (clean: also the root, the state, the snapshots and the image) */
+	bool with_sources;      /* --with-sources (clean --all: also the source cache) */
 };
 
 struct command;

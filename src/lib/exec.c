@@ -149,6 +149,9 @@ int exec_tool(char *const argv[], struct buf *out, const char *logpath)
 	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (logpath) {
 		FILE *f = fopen(logpath, "ae");
+		if (!f)
+			warnx("cannot append to the log %s: %s (the output of %s is not kept)", logpath, strerror(errno),
+			      argv[0]);
 		if (f) {
 			char *cl = exec_cmdline(argv);
 			fprintf(f, "$ %s\n%s", cl, o->data ? o->data + start : "");

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,10 +456,13 @@ const char *fmt_exit(int code)
 	static char bufs[4][48];
 	static int i;
 	char *b = bufs[i++ & 3];
-	const char *name = code > 128 && code < 128 + 65 ? sigabbrev_np(code - 128) : NULL;
+	/* A shell reports death by signal N as 128+N; signals go up to SIGRTMAX (64). 193-255 are
+	 * ordinary exit statuses (exit 255 is not "signal 127"). */
+	bool signal = code > 128 && code <= 128 + SIGRTMAX;
+	const char *name = signal ? sigabbrev_np(code - 128) : NULL;
 	if (name)
 		snprintf(b, 48, "%d (SIG%s)", code, name);
-	else if (code > 128)
+	else if (signal)
 		snprintf(b, 48, "%d (signal %d)", code, code - 128);
 	else
 		snprintf(b, 48, "%d", code);

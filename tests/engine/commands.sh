@@ -32,6 +32,16 @@ ok "clean --all (the source cache is outside the work dir)" lb clean --all
 ok "clean --all removed root and state" test ! -e "$W/root" -a ! -e "$W/state"
 ok "clean --all left the sources outside the work dir alone" test -f "$SRC/alpha-1.0.tar.gz"
 ok "clean --all left other files alone" test -f "$T/outside/keep"
+# The source cache inside the work directory: kept by --all (and said), removed with --with-sources.
+mkdir -p "$W/sources" && touch "$W/sources/x-1.tar.gz" "$W/lfs.qcow2"
+ok "clean --all with the cache inside the work directory" lb --sources "$W/sources" clean --all
+out=$(cat "$T/.out")
+expect_in "it says it kept the source cache" "kept the source cache $W/sources" "$out"
+expect_in "it says what it removed" "removed $W/lfs.qcow2" "$out"
+ok "the source cache is still there" test -f "$W/sources/x-1.tar.gz"
+ok "the image is gone" test ! -e "$W/lfs.qcow2"
+ok "clean --all --with-sources" lb --sources "$W/sources" clean --all --with-sources
+ok "the source cache is removed when asked" test ! -e "$W/sources"
 
 if [ "$(id -u)" = 0 ]; then
 	book_setup basic
