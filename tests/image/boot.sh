@@ -7,7 +7,7 @@
 for t in qemu-system-x86_64 qemu-img sfdisk grub-mkimage cpio setcap; do
 	command -v $t >/dev/null || { skip "fixture boot" "$t missing (make deps)"; exit 0; }
 done
-ls /boot/vmlinuz-*-cloud-amd64 /boot/vmlinuz-*-kvm >/dev/null 2>&1 || { skip "fixture boot" "no linux-image-cloud-amd64 or -kvm (make deps)"; exit 0; }
+compgen -G '/boot/vmlinuz-*-cloud-amd64' >/dev/null || compgen -G '/boot/vmlinuz-*-kvm' >/dev/null || { skip "fixture boot" "no linux-image-cloud-amd64 or -kvm (make deps)"; exit 0; }
 [ -r /usr/share/OVMF/OVMF_CODE.fd ] || { skip "fixture boot" "no OVMF (make deps)"; exit 0; }
 [ "$(id -u)" = 0 ] || { skip "fixture boot" "need root (device nodes)"; exit 0; }
 
