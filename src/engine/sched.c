@@ -196,13 +196,17 @@ static void write_report(struct build *b, const char *state)
 
 /* ---- the steps ---- */
 
+/* Step i as the display hears of it: what the events say and what a status area shows. */
 static struct progress_step pstep(struct build *b, size_t i)
 {
 	const struct recipe *r = &b->set.steps[i];
 	struct node *nd = &b->nodes[i];
-	struct progress_step s = {r->id, r->title, nd->reason, nd->wall, b->sbu, nd->exit_code, nd->job.log_path,
-	                          b->finished, b->total, b->nrunning};
-	return s;
+	return (struct progress_step){
+		.id = r->id, .title = r->title, .reason = nd->reason, .wall = nd->wall, .sbu = b->sbu,
+		.status = nd->exit_code, .log = nd->job.log_path, .done = b->finished, .total = b->total,
+		.running = b->nrunning, .stage = b->set.stages[r->stage].name, .sbu_book = r->sbu,
+		.sbu_expect = recipe_expected_sbu(r, b->cfg->tests), .start = nd->start,
+	};
 }
 
 static void write_stamp(struct build *b, size_t i, const char *result)
@@ -429,6 +433,9 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	if (b->signal && nd->exit_code != 0) {
 		nd->status = ST_INTERRUPTED;
 		write_stamp(b, i, "interrupted");
+		struct progress_step s = pstep(b, i);
+		if (b->pg->interrupted)
+			b->pg->interrupted(b->pg, &s);
 	} else if (nd->exit_code == 0) {
 		nd->status = ST_DONE;
 		if (!strcmp(r->id, "ch5/binutils-pass1")) {
@@ -869,6 +876,23 @@ static int take_lock(const struct config *cfg)
 	return fd;
 }
 
+/* The display's plan: the selected steps in execution order, with their stages and SBU figures. */
+static void give_plan(struct build *b)
+{
+	if (!b->pg->plan)
+		return;
+	struct progress_step *steps = xcalloc(b->g.n + 1, sizeof *steps);
+	size_t n = 0;
+	for (size_t k = 0; k < b->g.n; k++) {
+		size_t i = b->g.order[k];
+		if (b->nodes[i].selected)
+			steps[n++] = pstep(b, i);
+	}
+	struct progress_plan plan = {steps, n, b->started, b->js.slots, b->sbu};
+	b->pg->plan(b->pg, &plan);
+	free(steps);
+}
+
 int sched_build(const struct config *cfg, int argc, char **argv, struct progress *pg)
 {
 	struct build bb = {0}, *b = &bb;
@@ -926,6 +950,7 @@ int sched_build(const struct config *cfg, int argc, char **argv, struct progress
 			      count == 1 ? "is" : "are", stale.data, count > 3 ? ", ..." : "");
 		buf_free(&stale);
 	}
+	give_plan(b);
 	/* Every source of the steps that will run must be in the cache before anything starts. */
 	bool ready = true;
 	for (size_t k = 0; k < n; k++) {
