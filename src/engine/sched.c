@@ -61,6 +61,8 @@ struct build {
 	double killed_at;       /* when the running steps were sent SIGTERM */
 	size_t total, finished;
 	struct step_report *rep;
+	int lock;               /* state/lock's descriptor, -1: not taken */
+	bool have_set, have_graph, have_js, have_runner;  /* what close_build() frees */
 };
 
 static int sig_w = -1;
@@ -196,13 +198,17 @@ static void write_report(struct build *b, const char *state)
 
 /* ---- the steps ---- */
 
+/* Step i as the display hears of it: what the events say and what a status area shows. */
 static struct progress_step pstep(struct build *b, size_t i)
 {
 	const struct recipe *r = &b->set.steps[i];
 	struct node *nd = &b->nodes[i];
-	struct progress_step s = {r->id, r->title, nd->reason, nd->wall, b->sbu, nd->exit_code, nd->job.log_path,
-	                          b->finished, b->total, b->nrunning};
-	return s;
+	return (struct progress_step){
+		.id = r->id, .title = r->title, .reason = nd->reason, .wall = nd->wall, .sbu = b->sbu,
+		.status = nd->exit_code, .log = nd->job.log_path, .done = b->finished, .total = b->total,
+		.running = b->nrunning, .stage = b->set.stages[r->stage].name, .sbu_book = r->sbu,
+		.sbu_expect = recipe_expected_sbu(r, b->cfg->tests), .start = nd->start,
+	};
 }
 
 static void write_stamp(struct build *b, size_t i, const char *result)
@@ -429,6 +435,9 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	if (b->signal && nd->exit_code != 0) {
 		nd->status = ST_INTERRUPTED;
 		write_stamp(b, i, "interrupted");
+		struct progress_step s = pstep(b, i);
+		if (b->pg->interrupted)
+			b->pg->interrupted(b->pg, &s);
 	} else if (nd->exit_code == 0) {
 		nd->status = ST_DONE;
 		if (!strcmp(r->id, "ch5/binutils-pass1")) {
@@ -614,13 +623,16 @@ static int check_reachable(struct build *b)
 	return rc;
 }
 
-/* ---- planning ---- */
+/* ---- stamps and reasons ---- */
 
-static int plan(struct build *b, bool explain_only)
+/* Each step's inputs, their hash against its stamp, and so the reason it runs (NULL: up to date):
+ * the status ST_EXCLUDED (not selected), ST_SKIPPED or ST_PENDING. --from invalidates the stamps
+ * of what it forces first. -1 if an input could not be read (said). */
+static int stamps_and_reasons(struct build *b)
 {
 	size_t n = b->g.n;
 	int rc = 0;
-	if (b->cfg->from && !explain_only) {
+	if (b->cfg->from) {
 		char *note = xasprintf("forced by --from %s", b->cfg->from);
 		for (size_t i = 0; i < n; i++)
 			if (b->nodes[i].forced && b->nodes[i].selected)
@@ -869,66 +881,51 @@ static int take_lock(const struct config *cfg)
 	return fd;
 }
 
-int sched_build(const struct config *cfg, int argc, char **argv, struct progress *pg)
+/* ---- the build (sched_build(), at the end, reads top to bottom) ---- */
+
+/* --only runs the step whatever comes before it: say when that is not up to date. */
+static void warn_only_stale(struct build *b)
 {
-	struct build bb = {0}, *b = &bb;
-	b->cfg = cfg;
-	b->pg = pg;
-	b->started = now_wall();
-	if (recipe_set_open(cfg->bookdir, &b->set, &b->man) < 0)
-		return EXIT_FAILURE;
-	int rc = EXIT_FAILURE, lock = -1;
-	bool have_graph = false, have_js = false, have_runner = false;
-	if (graph_build(&b->set, &b->g) < 0)
-		goto out;
-	have_graph = true;
-	size_t n = b->g.n;
-	b->nodes = xcalloc(n + 1, sizeof *b->nodes);
-	b->rep = xcalloc(n + 1, sizeof *b->rep);
-	if (jobserver_open(&b->js, cfg->jobs) < 0) {
-		errorf("cannot create the jobserver pipe:");
-		goto out;
+	const char *only = b->cfg->only;
+	int k = only ? recipe_set_find(&b->set, only) : -1;
+	if (k < 0)
+		return;
+	struct buf stale = {0};
+	size_t count = 0;
+	for (size_t a = 0; a < b->g.n; a++)
+		if (graph_after(&b->g, a, (size_t)k) && b->nodes[a].reason && count++ < 3)
+			buf_printf(&stale, "%s%s (%s)", stale.len ? ", " : "", b->set.steps[a].id, b->nodes[a].reason);
+	if (count)
+		warnx("--only %s: %zu step%s before it %s not up to date: %s%s", only, count, count == 1 ? "" : "s",
+		      count == 1 ? "is" : "are", stale.data, count > 3 ? ", ..." : "");
+	buf_free(&stale);
+}
+
+/* The display's plan: the selected steps in execution order, with their stages and SBU figures. */
+static void give_plan(struct build *b)
+{
+	if (!b->pg->plan)
+		return;
+	struct progress_step *steps = xcalloc(b->g.n + 1, sizeof *steps);
+	size_t n = 0;
+	for (size_t k = 0; k < b->g.n; k++) {
+		size_t i = b->g.order[k];
+		if (b->nodes[i].selected)
+			steps[n++] = pstep(b, i);
 	}
-	have_js = true;
-	runner_init(&b->run, cfg, &b->set, &b->man, &b->js);
-	have_runner = true;
-	if (cfg->explain) {
-		int k = recipe_set_find(&b->set, cfg->explain);
-		if (k < 0) {
-			bad_spec("--explain", cfg->explain);
-			rc = 2;
-			goto out;
-		}
-		rc = runner_explain(&b->run, (size_t)k, stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-		goto out;
-	}
-	if (select_steps(b, argc, argv) < 0) {
-		rc = 2;
-		goto out;
-	}
-	lock = take_lock(cfg);
-	if (lock < 0)
-		goto out;
-	if (plan(b, false) < 0)
-		goto out;
-	b->sbu = sbu_read(cfg->workdir);
-	b->command = sched_resume_command(cfg, argc, argv);
-	if (cfg->only) {
-		/* --only runs the step whatever comes before it: say when that is not up to date */
-		int k = recipe_set_find(&b->set, cfg->only);
-		struct buf stale = {0};
-		size_t count = 0;
-		for (size_t a = 0; k >= 0 && a < n; a++)
-			if (graph_after(&b->g, a, (size_t)k) && b->nodes[a].reason && count++ < 3)
-				buf_printf(&stale, "%s%s (%s)", stale.len ? ", " : "", b->set.steps[a].id, b->nodes[a].reason);
-		if (count)
-			warnx("--only %s: %zu step%s before it %s not up to date: %s%s", cfg->only, count, count == 1 ? "" : "s",
-			      count == 1 ? "is" : "are", stale.data, count > 3 ? ", ..." : "");
-		buf_free(&stale);
-	}
-	/* Every source of the steps that will run must be in the cache before anything starts. */
+	struct progress_plan plan = {steps, n, b->started, b->js.slots, b->sbu};
+	b->pg->plan(b->pg, &plan);
+	free(steps);
+}
+
+/* Say what will happen: the plan, then a skip or run line per selected step. Before anything
+ * starts, every source of the steps that will run must be in the cache and the build uid must
+ * reach the work directory: -1 (said) if not, else run.json says the run has begun. */
+static int announce(struct build *b)
+{
+	give_plan(b);
 	bool ready = true;
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < b->g.n; k++) {
 		size_t i = b->g.order[k];
 		struct node *nd = &b->nodes[i];
 		if (nd->selected)
@@ -937,21 +934,28 @@ int sched_build(const struct config *cfg, int argc, char **argv, struct progress
 		if (nd->status == ST_SKIPPED) {
 			b->finished++;
 			s.reason = "up to date";
-			pg->skip(pg, &s);
+			b->pg->skip(b->pg, &s);
 		} else if (nd->status == ST_PENDING) {
-			pg->run(pg, &s);
+			b->pg->run(b->pg, &s);
 			if (!runner_sources_ready(&b->run, i))
 				ready = false;
 		}
 	}
 	if (!ready) {
 		fprintf(stderr, "lfsbuild: sources are missing (above); nothing was run. `lfsbuild fetch` gets them all.\n");
-		goto out;
+		return -1;
 	}
 	if (check_reachable(b) < 0)
-		goto out;
+		return -1;
 	write_report(b, "running");
+	return 0;
+}
 
+/* The run: SIGINT and SIGTERM (and SIGCHLD, to wake the loop up) become bytes on a pipe the loop
+ * polls, SIGPIPE is ignored, and we are the subreaper of what the steps leave behind; the loop
+ * runs the steps; then the old handlers are back and, after a signal, the last orphans gone. */
+static void run_steps(struct build *b)
+{
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	int sp[2];
 	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -978,11 +982,18 @@ int sched_build(const struct config *cfg, int argc, char **argv, struct progress
 	close(sp[0]);
 	close(sp[1]);
 	sig_w = -1;
-
 	if (b->signal)
 		wait_orphans();
+}
+
+/* The end: run.json's last state, then how to resume after a signal, the triage of the failures,
+ * or the line that says the build is complete; then the tests' summary. The exit status. */
+static int end_build(struct build *b, int argc, char **argv)
+{
+	const struct config *cfg = b->cfg;
+	int rc;
 	size_t nfailed = 0, ndone = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->g.n; i++) {
 		nfailed += b->nodes[i].status == ST_FAILED;
 		ndone += b->nodes[i].status == ST_DONE;
 	}
@@ -1003,7 +1014,7 @@ int sched_build(const struct config *cfg, int argc, char **argv, struct progress
 		if (!cfg->quiet) {
 			char *msg = xasprintf("build complete: %zu step%s run, %zu up to date, in %s", ndone,
 			                      ndone == 1 ? "" : "s", b->finished - ndone, fmt_duration(now_wall() - b->started));
-			pg->note(pg, msg);
+			b->pg->note(b->pg, msg);
 			free(msg);
 		}
 		rc = EXIT_SUCCESS;
@@ -1011,11 +1022,67 @@ int sched_build(const struct config *cfg, int argc, char **argv, struct progress
 	/* logs/tests/summary.txt (with --tests, or to mark the lines of an earlier one again) */
 	char *tests_note = testsum_after_build(cfg->workdir, &b->set, b->started, cfg->tests);
 	if (tests_note)
-		pg->note(pg, tests_note);
+		b->pg->note(b->pg, tests_note);
 	free(tests_note);
-out:
-	if (lock >= 0)
-		close(lock);
+	return rc;
+}
+
+/* Build: which steps (the selection), under the lock, why each runs or not (stamps and
+ * reasons), say so, run them, end. The exit status. */
+static int build_steps(struct build *b, int argc, char **argv)
+{
+	if (select_steps(b, argc, argv) < 0)
+		return 2;
+	b->lock = take_lock(b->cfg);
+	if (b->lock < 0)
+		return EXIT_FAILURE;
+	if (stamps_and_reasons(b) < 0)
+		return EXIT_FAILURE;
+	b->sbu = sbu_read(b->cfg->workdir);
+	b->command = sched_resume_command(b->cfg, argc, argv);
+	warn_only_stale(b);
+	if (announce(b) < 0)
+		return EXIT_FAILURE;
+	run_steps(b);
+	return end_build(b, argc, argv);
+}
+
+/* --explain STEP: what its inputs are and whether it is up to date. The exit status. */
+static int explain(struct build *b)
+{
+	int k = recipe_set_find(&b->set, b->cfg->explain);
+	if (k < 0) {
+		bad_spec("--explain", b->cfg->explain);
+		return 2;
+	}
+	return runner_explain(&b->run, (size_t)k, stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* The book, its graph, the jobserver and the runner. 0, or -1 (said). */
+static int open_build(struct build *b)
+{
+	if (recipe_set_open(b->cfg->bookdir, &b->set, &b->man) < 0)
+		return -1;
+	b->have_set = true;
+	if (graph_build(&b->set, &b->g) < 0)
+		return -1;
+	b->have_graph = true;
+	b->nodes = xcalloc(b->g.n + 1, sizeof *b->nodes);
+	b->rep = xcalloc(b->g.n + 1, sizeof *b->rep);
+	if (jobserver_open(&b->js, b->cfg->jobs) < 0) {
+		errorf("cannot create the jobserver pipe:");
+		return -1;
+	}
+	b->have_js = true;
+	runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js);
+	b->have_runner = true;
+	return 0;
+}
+
+static void close_build(struct build *b)
+{
+	if (b->lock >= 0)
+		close(b->lock);
 	for (size_t i = 0; b->nodes && i < b->g.n; i++) {
 		struct node *nd = &b->nodes[i];
 		free(nd->hash);
@@ -1029,13 +1096,24 @@ out:
 	free(b->nodes);
 	free(b->rep);
 	free(b->command);
-	if (have_runner)
+	if (b->have_runner)
 		runner_free(&b->run);
-	if (have_js)
+	if (b->have_js)
 		jobserver_close(&b->js);
-	if (have_graph)
+	if (b->have_graph)
 		graph_free(&b->g);
-	manifest_free(&b->man);
-	recipe_set_free(&b->set);
+	if (b->have_set) {
+		manifest_free(&b->man);
+		recipe_set_free(&b->set);
+	}
+}
+
+int sched_build(const struct config *cfg, int argc, char **argv, struct progress *pg)
+{
+	struct build b = {.cfg = cfg, .pg = pg, .started = now_wall(), .lock = -1};
+	int rc = EXIT_FAILURE;
+	if (open_build(&b) == 0)
+		rc = cfg->explain ? explain(&b) : build_steps(&b, argc, argv);
+	close_build(&b);
 	return rc;
 }

@@ -73,5 +73,6 @@ static void note(struct progress *p, const char *text)
 
 void progress_plain_init(struct progress *p, FILE *out, bool quiet, int verbose)
 {
-	*p = (struct progress){skip, run, start, done, fail, note, out, quiet, verbose, NULL, NULL};
+	*p = (struct progress){.skip = skip, .run = run, .start = start, .done = done, .fail = fail, .note = note,
+	                       .out = out, .quiet = quiet, .verbose = verbose};
 }

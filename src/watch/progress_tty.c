@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,13 +16,9 @@ struct tty {
 	unsigned magic;
 	FILE *out;
 	bool color;
-	char *workdir;
-	struct run_info ri;     /* what the build said so far: run.json once written, then the events */
-	bool from_json;
+	struct run_info ri;     /* the build as its events told it: the plan's steps, then each event */
 	int shown;              /* rows of the status area on the screen now (0: none) */
 	double last_frame;      /* now_mono() of the last frame */
-	char *json;             /* WORKDIR/state/run.json */
-	ino_t json_ino;         /* the run.json last read (the build replaces it by a rename) */
 };
 
 static struct tty *active;  /* the display to clean up at exit */
@@ -117,74 +112,22 @@ static char *log_line(struct tty *t, const char *color, const char *fmt, ...)
 	return line;
 }
 
-/* run.json if the build wrote it since the last read (same pid), else -1. */
-static int read_json(struct tty *t, struct run_info *ri)
+/* A step as the display keeps it: the plan's figures, no status yet. */
+static void step_init(struct run_step *r, const struct progress_step *s)
 {
-	struct stat st;
-	if (stat(t->json, &st) < 0 || st.st_ino == t->json_ino)
-		return -1;
-	char *text = read_file(t->json, NULL);
-	if (!text || run_info_parse(text, ri, NULL, 0) < 0) {
-		free(text);
-		return -1;
-	}
-	free(text);
-	if (ri->pid != (long)getpid()) {  /* an older run's */
-		run_info_free(ri);
-		return -1;
-	}
-	t->json_ino = st.st_ino;
-	return 0;
+	memset(r, 0, sizeof *r);
+	r->id = xstrdup(s->id);
+	r->title = s->title ? xstrdup(s->title) : NULL;
+	r->stage = xstrdup(s->stage ? s->stage : "?");
+	r->sbu_book = s->sbu_book;
+	r->sbu_expect = s->sbu_expect > 0 ? s->sbu_expect : s->sbu_book;
+	r->maxrss_kib = -1;
+	r->exit_code = -1;
+	r->lane = -1;
+	r->status = ST_PENDING;
 }
 
-/* Steps that the build ended without telling us (interrupted by a signal): say so. */
-static void merge_json(struct tty *t)
-{
-	struct run_info ri;
-	if (read_json(t, &ri) < 0)
-		return;
-	for (size_t i = 0; i < t->ri.n; i++) {
-		struct run_step *o = &t->ri.steps[i];
-		ssize_t k = run_info_find(&ri, o->id);
-		if (o->status != ST_RUNNING || k < 0 || ri.steps[k].status != ST_INTERRUPTED)
-			continue;
-		o->status = ST_INTERRUPTED;
-		char *line = log_line(t, "\033[31;1m", "INTR  %s after %s", o->id, fmt_duration(now_wall() - o->start));
-		frame(t, line);
-		free(line);
-	}
-	run_info_free(&ri);
-}
-
-/* The build writes run.json before the first step starts: its steps give stages and book SBU. */
-static void load_json(struct tty *t)
-{
-	if (t->from_json)
-		return;
-	struct run_info ri;
-	if (read_json(t, &ri) < 0)
-		return;
-	/* What the events said since stays true: they are newer than the file may be. */
-	for (size_t i = 0; i < t->ri.n; i++) {
-		ssize_t k = run_info_find(&ri, t->ri.steps[i].id);
-		if (k < 0)
-			continue;
-		struct run_step *s = &ri.steps[k], *o = &t->ri.steps[i];
-		if (o->status == ST_RUNNING || o->status == ST_DONE || o->status == ST_FAILED) {
-			s->status = o->status;
-			s->start = o->start;
-			s->wall = o->wall;
-			s->has_wall = o->has_wall;
-		}
-	}
-	if (t->ri.sbu > ri.sbu)
-		ri.sbu = t->ri.sbu;
-	ri.started = t->ri.started;
-	run_info_free(&t->ri);
-	t->ri = ri;
-	t->from_json = true;
-}
-
+/* The step of an event; one the plan did not name (or with no plan) is added as it comes. */
 static struct run_step *step_of(struct tty *t, const struct progress_step *s)
 {
 	ssize_t k = run_info_find(&t->ri, s->id);
@@ -193,15 +136,42 @@ static struct run_step *step_of(struct tty *t, const struct progress_step *s)
 	struct run_info *ri = &t->ri;
 	ri->steps = xrealloc(ri->steps, (ri->n + 1) * sizeof *ri->steps);
 	struct run_step *r = &ri->steps[ri->n++];
-	memset(r, 0, sizeof *r);
-	r->id = xstrdup(s->id);
-	r->title = s->title ? xstrdup(s->title) : NULL;
-	r->stage = xstrdup("?");
-	r->maxrss_kib = -1;
-	r->exit_code = -1;
-	r->lane = -1;
-	r->status = ST_PENDING;
+	step_init(r, s);
 	return r;
+}
+
+/* The selected steps in execution order, with their stages and SBU figures: what the status
+ * area counts and what the ETA adds up. What events said before stays (there are none in a
+ * build: the plan comes first). */
+static void tty_plan(struct progress *p, const struct progress_plan *plan)
+{
+	struct tty *t = T(p);
+	struct run_info *ri = &t->ri;
+	struct run_step *steps = xcalloc(plan->n + 1, sizeof *steps);
+	for (size_t i = 0; i < plan->n; i++) {
+		struct run_step *r = &steps[i];
+		step_init(r, &plan->steps[i]);
+		ssize_t k = run_info_find(ri, r->id);
+		if (k < 0)
+			continue;
+		const struct run_step *o = &ri->steps[k];
+		r->status = o->status;
+		r->start = o->start;
+		r->wall = o->wall;
+		r->has_wall = o->has_wall;
+		r->exit_code = o->exit_code;
+	}
+	struct run_info old = *ri;
+	old.state = old.command = NULL;
+	run_info_free(&old);
+	ri->steps = steps;
+	ri->n = plan->n;
+	if (plan->started > 0)
+		ri->started = plan->started;
+	if (plan->jobs > 0)
+		ri->jobs = plan->jobs;
+	if (plan->sbu > ri->sbu)
+		ri->sbu = plan->sbu;
 }
 
 static void tty_skip(struct progress *p, const struct progress_step *s)
@@ -229,10 +199,9 @@ static void tty_run(struct progress *p, const struct progress_step *s)
 static void tty_start(struct progress *p, const struct progress_step *s)
 {
 	struct tty *t = T(p);
-	load_json(t);
 	struct run_step *r = step_of(t, s);
 	r->status = ST_RUNNING;
-	r->start = now_wall();
+	r->start = s->start > 0 ? s->start : now_wall();
 	r->has_wall = false;
 	char *line = p->quiet ? NULL : log_line(t, NULL, "start %s", s->id);
 	frame(t, line);
@@ -273,6 +242,19 @@ static void tty_fail(struct progress *p, const struct progress_step *s)
 	free(line);
 }
 
+/* SIGINT or SIGTERM ended a running step: it leaves the area, a line says so. */
+static void tty_interrupted(struct progress *p, const struct progress_step *s)
+{
+	struct tty *t = T(p);
+	struct run_step *r = step_of(t, s);
+	if (r->status != ST_RUNNING)
+		return;
+	r->status = ST_INTERRUPTED;
+	char *line = log_line(t, "\033[31;1m", "INTR  %s after %s", r->id, fmt_duration(now_wall() - r->start));
+	frame(t, line);
+	free(line);
+}
+
 static void tty_note(struct progress *p, const char *text)
 {
 	struct tty *t = T(p);
@@ -286,10 +268,6 @@ static void tty_note(struct progress *p, const char *text)
 static void tty_tick(struct progress *p)
 {
 	struct tty *t = T(p);
-	if (!t->from_json)
-		load_json(t);
-	else
-		merge_json(t);
 	size_t running = count_running(&t->ri);
 	/* The caller may tick more often than once a second: redraw at most that often, but
 	 * erase at once an area that has nothing left to show. */
@@ -314,8 +292,6 @@ void progress_tty_init(struct progress *p, FILE *out, const struct config *cfg)
 	t->magic = TTY_MAGIC;
 	t->out = out;
 	t->color = !cfg->no_color;
-	t->workdir = xstrdup(cfg->workdir);
-	t->json = xasprintf("%s/state/run.json", cfg->workdir);
 	t->ri.state = xstrdup("running");
 	t->ri.pid = (long)getpid();
 	t->ri.jobs = cfg->jobs > 0 ? cfg->jobs : 1;
@@ -329,6 +305,8 @@ void progress_tty_init(struct progress *p, FILE *out, const struct config *cfg)
 	p->fail = tty_fail;
 	p->note = tty_note;
 	p->tick = tty_tick;
+	p->plan = tty_plan;
+	p->interrupted = tty_interrupted;
 	p->out = out;
 	p->quiet = cfg->quiet;
 	p->verbose = cfg->verbose;
@@ -365,8 +343,6 @@ void progress_end(struct progress *p)
 	if (active == t)
 		active = NULL;
 	run_info_free(&t->ri);
-	free(t->workdir);
-	free(t->json);
 	t->magic = 0;
 	free(t);
 	p->data = NULL;

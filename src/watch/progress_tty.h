@@ -8,8 +8,9 @@
 #include "config/config.h"
 #include "watch/progress.h"
 
-/* The TTY display on `out` (a terminal). Reads WORKDIR/state/run.json (cfg->workdir) once the
- * build has written it, for the steps' stages and book SBU; colours unless cfg->no_color. */
+/* The TTY display on `out` (a terminal); colours unless cfg->no_color. It knows the build from
+ * its events alone (the plan gives the steps' stages and SBU figures) and reads no file of it but
+ * state/sbu (cfg->workdir), the SBU measured here until the plan says. */
 void progress_tty_init(struct progress *p, FILE *out, const struct config *cfg);
 /* The TTY display when `out` is a terminal (TERM not "dumb", not -q), else plain lines. */
 void progress_auto_init(struct progress *p, FILE *out, const struct config *cfg);

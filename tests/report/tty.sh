@@ -1,6 +1,6 @@
 # The TTY status area for real, in tmux: the demo driver in build/san/tests/test_report_tty
 # (TTY_DEMO_DIR) plays a small build on a terminal; we look at the screen between its phases.
-# Once `lfsbuild build` uses progress_auto_init, the same is checked on a real build too.
+# Then the same on a real `lfsbuild build`, whose status area the scheduler feeds in-process.
 . "$(dirname "$0")/../lib/check.sh"
 
 DRIVER=$ROOT/build/san/tests/test_report_tty

@@ -14,28 +14,52 @@
 #include "watch/progress_tty.h"
 #include "state/state.h"
 
-static struct step_report demo_steps[] = {
-	{"ch4/prep", "Preparations", "prep", 0.1, 0.1, ST_SKIPPED, "up to date", 0, 0, 0, 0, -1},
-	{"ch5/binutils-pass1", "Binutils-2.44 - Pass 1", "cross", 1.0, 1.0, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch5/linux-headers", "Linux-6.13.4 API Headers", "cross", 0.1, 0.1, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch5/gcc-pass1", "GCC-14.2.0 - Pass 1", "cross", 3.2, 3.2, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch5/glibc-with-a-rather-long-step-name-to-cut", "Glibc-2.41 with a title long enough to be cut at the edge",
-	 "cross", 1.5, 1.5, ST_PENDING, "new", 0, 0, 0, 0, -1},
-	{"ch6/m4", "M4-1.4.19", "temp", 0.1, 0.1, ST_PENDING, "new", 0, 0, 0, 0, -1},
+/* The plan of the demo build: 6 steps in 3 stages, with the book's SBU. */
+static const struct progress_step demo_steps[] = {
+	{.id = "ch4/prep", .title = "Preparations", .stage = "prep", .sbu_book = 0.1, .sbu_expect = 0.1},
+	{.id = "ch5/binutils-pass1", .title = "Binutils-2.44 - Pass 1", .stage = "cross", .sbu_book = 1.0, .sbu_expect = 1.0},
+	{.id = "ch5/linux-headers", .title = "Linux-6.13.4 API Headers", .stage = "cross", .sbu_book = 0.1,
+	 .sbu_expect = 0.1},
+	{.id = "ch5/gcc-pass1", .title = "GCC-14.2.0 - Pass 1", .stage = "cross", .sbu_book = 3.2, .sbu_expect = 3.2},
+	{.id = "ch5/glibc-with-a-rather-long-step-name-to-cut",
+	 .title = "Glibc-2.41 with a title long enough to be cut at the edge", .stage = "cross", .sbu_book = 1.5,
+	 .sbu_expect = 1.5},
+	{.id = "ch6/m4", .title = "M4-1.4.19", .stage = "temp", .sbu_book = 0.1, .sbu_expect = 0.1},
 };
 
-static void write_demo_run(const char *dir)
+/* What the scheduler tells a display before the skip and run lines. */
+static void give_plan(struct progress *p)
 {
-	struct run_report rr = {getpid(), "running", "lfsbuild -C demo build -j2", now_wall(), now_wall(), 2, 0,
-	                        demo_steps, ARRAY_LEN(demo_steps)};
+	struct progress_plan plan = {demo_steps, ARRAY_LEN(demo_steps), now_wall(), 2, 0};
+	if (p->plan)
+		p->plan(p, &plan);
+}
+
+/* A run.json of another content than the events: the display must not read it. */
+static void write_other_run(const char *dir, enum step_status binutils)
+{
+	struct step_report steps[] = {
+		{"ch9/a", "A", "other", 5, 5, ST_RUNNING, "new", now_wall(), 0, 0, 0, -1},
+		{"ch5/binutils-pass1", "B", "other", 9, 9, binutils, "new", now_wall(), 0, 0, 0, -1},
+	};
+	struct run_report rr = {getpid(), "running", "lfsbuild -C demo build -j9", now_wall(), now_wall(), 9, 0,
+	                        steps, ARRAY_LEN(steps)};
 	if (run_report_write(dir, &rr) < 0)
 		die("cannot write %s/state/run.json:", dir);
 }
 
+static bool has_run_json(const char *dir)
+{
+	char *path = xasprintf("%s/state/run.json", dir);
+	bool has = path_exists(path);
+	free(path);
+	return has;
+}
+
 static struct progress_step pstep(const char *id, const char *title, double wall, double sbu, size_t done)
 {
-	struct progress_step s = {id, title, "new", wall, sbu, 0, "logs/x.log", done, 6, 0};
-	return s;
+	return (struct progress_step){.id = id, .title = title, .reason = "new", .wall = wall, .sbu = sbu,
+	                              .log = "logs/x.log", .done = done, .total = 6};
 }
 
 /* Wait for DIR/NAME, ticking the display about once a second. */
@@ -59,9 +83,9 @@ static int demo(const char *dir)
 	config_init(&cfg);
 	cfg.workdir = xstrdup(dir);
 	cfg.jobs = 2;
-	write_demo_run(dir);
 	struct progress p;
 	progress_auto_init(&p, stdout, &cfg);
+	give_plan(&p);
 	struct progress_step s = pstep("ch4/prep", "Preparations", 0, 0, 1);
 	s.reason = "up to date";
 	(p.skip)(&p, &s);
@@ -144,12 +168,12 @@ static int check_widths(const char *out, int max)
 	return rows;
 }
 
+/* The frames, from the events alone: the work directory has no state/run.json. */
 static void test_frames(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_tty.XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	write_demo_run(dir);
 	char *data = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&data, &len);
@@ -161,7 +185,12 @@ static void test_frames(void **state)
 	struct progress p;
 	progress_tty_init(&p, f, &cfg);
 	assert_non_null(p.tick);
-	struct progress_step s = pstep("ch5/binutils-pass1", NULL, 0, 0, 1);
+	assert_non_null(p.plan);
+	give_plan(&p);
+	struct progress_step s = pstep("ch4/prep", NULL, 0, 0, 1);
+	s.reason = "up to date";
+	(p.skip)(&p, &s);
+	s = pstep("ch5/binutils-pass1", NULL, 0, 0, 1);
 	p.run(&p, &s);
 	fflush(f);
 	assert_non_null(strstr(data, "run   ch5/binutils-pass1 (new)\n"));
@@ -171,10 +200,15 @@ static void test_frames(void **state)
 	p.start(&p, &s);
 	fflush(f);
 	size_t mark = len;
-	/* the status area: counts (from run.json: 6 steps, prep up to date), two running steps */
+	/* the status area: counts (from the plan: 6 steps, prep up to date), two running steps */
 	assert_non_null(strstr(data, "1/6 steps  2 running"));
-	assert_non_null(strstr(data, "ETA ~"));
+	/* the ETA from the plan's stages and SBU (85 s assumed, 2 jobs): the cross stage takes its
+	 * longest step, gcc-pass1's 3.2 x 85 s, then m4 8.5 s */
+	assert_non_null(strstr(data, "ETA ~4m40s"));
 	assert_non_null(strstr(data, "  ch5/glibc-with-a-rather-long-step-name-to-cut"));
+	/* a running row: the title and the SBU from the plan (the events carry no title here) */
+	assert_non_null(strstr(data, " of ~1m25s  (1.0 SBU, Binutils-2.44"));
+	assert_false(has_run_json(dir));
 	p.tick(&p);
 	fflush(f);
 	assert_int_equal(len, mark); /* ticks redraw at most once a second */
@@ -186,6 +220,9 @@ static void test_frames(void **state)
 	assert_true(str_ends(data, "\033[?2026l"));
 	s = pstep("ch5/binutils-pass1", NULL, 2.0, 2.0, 2);
 	p.done(&p, &s);
+	fflush(f);
+	/* the measured SBU (2 s) replaces the assumption (no ~): gcc-pass1 3.2 x 2 s, then m4 0.2 s */
+	assert_non_null(strstr(data + mark, "2/6 steps  1 running  ETA 6.6s"));
 	s = pstep("ch5/glibc-with-a-rather-long-step-name-to-cut", NULL, 1.0, 2.0, 2);
 	s.status = 2;
 	(p.fail)(&p, &s);
@@ -199,6 +236,7 @@ static void test_frames(void **state)
 	assert_null(strstr(strstr(data, "FAIL  ch5/glibc"), "steps"));
 	assert_true(check_widths(data, 79) >= 6);
 	assert_null(strstr(data, "\033[3")); /* no colours with no_color */
+	assert_false(has_run_json(dir));
 	progress_end(&p);
 	assert_null(p.data);
 	progress_end(&p); /* twice: nothing */
@@ -208,13 +246,14 @@ static void test_frames(void **state)
 	assert_int_equal(remove_tree(dir), 0);
 }
 
-/* SIGINT: the build ends its steps without a callback; the display learns it from run.json. */
+/* SIGINT: the build tells the display which running steps it ended. Without a plan (events
+ * only) the area counts the steps the events named. A run.json on disk changes nothing. */
 static void test_interrupted(void **state)
 {
 	(void)state;
 	char dir[] = "/tmp/test_tty.XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	write_demo_run(dir);
+	write_other_run(dir, ST_RUNNING);
 	char *data = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&data, &len);
@@ -227,19 +266,25 @@ static void test_interrupted(void **state)
 	struct progress_step s = pstep("ch5/binutils-pass1", NULL, 0, 0, 1);
 	p.start(&p, &s);
 	fflush(f);
-	assert_non_null(strstr(data, "1 running"));
-	p.tick(&p); /* run.json unchanged: nothing new */
+	assert_non_null(strstr(data, "0/1 steps  1 running"));
+	write_other_run(dir, ST_INTERRUPTED); /* what the build would write: not read */
+	usleep(1000000);
+	p.tick(&p);
 	fflush(f);
 	assert_null(strstr(data, "INTR"));
-	demo_steps[1].status = ST_INTERRUPTED;
-	write_demo_run(dir);
-	demo_steps[1].status = ST_PENDING;
-	p.tick(&p);
+	assert_null(strstr(data, "ch9/a"));
+	assert_null(strstr(data, "2 running"));
+	assert_non_null(p.interrupted);
+	p.interrupted(&p, &s);
 	fflush(f);
 	const char *intr = strstr(data, "INTR  ch5/binutils-pass1 after ");
 	assert_non_null(intr);
-	assert_null(strstr(intr, "running")); /* the area is gone, at once (no 1 s wait) */
+	assert_null(strstr(intr, "running")); /* the area is gone, at once */
 	assert_true(str_ends(data, "\033[?2026l"));
+	size_t mark = len;
+	p.interrupted(&p, &s); /* twice: nothing */
+	fflush(f);
+	assert_int_equal(len, mark);
 	progress_end(&p);
 	fclose(f);
 	free(data);
@@ -257,6 +302,8 @@ static void test_auto_picks_plain_off_a_tty(void **state)
 	struct progress p;
 	progress_auto_init(&p, f, &cfg);
 	assert_null(p.tick);
+	assert_null(p.plan);
+	assert_null(p.interrupted);
 	assert_null(p.data);
 	struct progress_step s = pstep("ch5/a", NULL, 0, 0, 1);
 	p.start(&p, &s);
