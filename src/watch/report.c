@@ -11,238 +11,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "lib/json.h"
 #include "watch/eta.h"
 
 /* Round to the nearest integer without libm (x may be negative). */
 static long long round_ll(double x)
 {
 	return x < 0 ? -(long long)(-x + 0.5) : (long long)(x + 0.5);
-}
-
-/* ---- a small JSON reader (enough for run.json) ---- */
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jv {
-	enum jtype t;
-	double num;
-	char *str;
-	struct jv *items;
-	char **keys;            /* J_OBJ: one per item */
-	size_t n;
-};
-
-struct jp {
-	const char *p;
-	const char *err;
-	int depth;
-};
-
-static void jv_free(struct jv *v)
-{
-	free(v->str);
-	for (size_t i = 0; i < v->n; i++) {
-		jv_free(&v->items[i]);
-		if (v->keys)
-			free(v->keys[i]);
-	}
-	free(v->items);
-	free(v->keys);
-	memset(v, 0, sizeof *v);
-}
-
-static void jskip(struct jp *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
-
-static int jfail(struct jp *j, const char *what)
-{
-	if (!j->err)
-		j->err = what;
-	return -1;
-}
-
-static void utf8_put(struct buf *b, unsigned cp)
-{
-	char c[4];
-	size_t n;
-	if (cp < 0x80)
-		c[0] = (char)cp, n = 1;
-	else if (cp < 0x800)
-		c[0] = (char)(0xc0 | cp >> 6), c[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-	else
-		c[0] = (char)(0xe0 | cp >> 12), c[1] = (char)(0x80 | ((cp >> 6) & 0x3f)), c[2] = (char)(0x80 | (cp & 0x3f)),
-		n = 3;
-	buf_add(b, c, n);
-}
-
-static int jstring(struct jp *j, char **out)
-{
-	struct buf b = {0};
-	buf_puts(&b, "");
-	j->p++; /* the opening quote */
-	for (;;) {
-		unsigned char c = (unsigned char)*j->p;
-		if (c == '\0') {
-			buf_free(&b);
-			return jfail(j, "unterminated string");
-		}
-		j->p++;
-		if (c == '"')
-			break;
-		if (c != '\\') {
-			buf_add(&b, &c, 1);
-			continue;
-		}
-		char e = *j->p++;
-		switch (e) {
-		case '"': case '\\': case '/': buf_add(&b, &e, 1); break;
-		case 'b': buf_puts(&b, "\b"); break;
-		case 'f': buf_puts(&b, "\f"); break;
-		case 'n': buf_puts(&b, "\n"); break;
-		case 'r': buf_puts(&b, "\r"); break;
-		case 't': buf_puts(&b, "\t"); break;
-		case 'u': {
-			unsigned cp = 0;
-			for (int k = 0; k < 4; k++) {
-				char h = *j->p++;
-				cp <<= 4;
-				if (h >= '0' && h <= '9')
-					cp |= (unsigned)(h - '0');
-				else if (h >= 'a' && h <= 'f')
-					cp |= (unsigned)(h - 'a' + 10);
-				else if (h >= 'A' && h <= 'F')
-					cp |= (unsigned)(h - 'A' + 10);
-				else {
-					buf_free(&b);
-					return jfail(j, "bad \\u escape");
-				}
-			}
-			utf8_put(&b, cp);
-			break;
-		}
-		default:
-			buf_free(&b);
-			return jfail(j, "bad escape in a string");
-		}
-	}
-	*out = b.data;
-	return 0;
-}
-
-static int jvalue(struct jp *j, struct jv *v);
-
-static int jitems(struct jp *j, struct jv *v, bool obj)
-{
-	char close = obj ? '}' : ']';
-	size_t cap = 0;
-	j->p++;
-	jskip(j);
-	if (*j->p == close) {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		if (v->n == cap) {
-			cap = cap ? 2 * cap : 8;
-			v->items = xrealloc(v->items, cap * sizeof *v->items);
-			if (obj)
-				v->keys = xrealloc(v->keys, cap * sizeof *v->keys);
-		}
-		jskip(j);
-		char *key = NULL;
-		if (obj) {
-			if (*j->p != '"' || jstring(j, &key) < 0)
-				return jfail(j, "expected a key");
-			jskip(j);
-			if (*j->p != ':') {
-				free(key);
-				return jfail(j, "expected ':'");
-			}
-			j->p++;
-		}
-		struct jv item = {0};
-		if (jvalue(j, &item) < 0) {
-			free(key);
-			jv_free(&item);
-			return -1;
-		}
-		if (obj)
-			v->keys[v->n] = key;
-		v->items[v->n++] = item;
-		jskip(j);
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p == close) {
-			j->p++;
-			return 0;
-		}
-		return jfail(j, obj ? "expected ',' or '}'" : "expected ',' or ']'");
-	}
-}
-
-static int jvalue(struct jp *j, struct jv *v)
-{
-	memset(v, 0, sizeof *v);
-	jskip(j);
-	if (++j->depth > 32)
-		return jfail(j, "nested too deeply");
-	int r = 0;
-	const char *p = j->p;
-	if (*p == '{') {
-		v->t = J_OBJ;
-		r = jitems(j, v, true);
-	} else if (*p == '[') {
-		v->t = J_ARR;
-		r = jitems(j, v, false);
-	} else if (*p == '"') {
-		v->t = J_STR;
-		r = jstring(j, &v->str);
-	} else if (!strncmp(p, "null", 4)) {
-		j->p += 4;
-	} else if (!strncmp(p, "true", 4)) {
-		v->t = J_BOOL, v->num = 1, j->p += 4;
-	} else if (!strncmp(p, "false", 5)) {
-		v->t = J_BOOL, j->p += 5;
-	} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-		char *end;
-		v->t = J_NUM;
-		v->num = strtod(p, &end);
-		j->p = end;
-	} else {
-		r = jfail(j, "unexpected character");
-	}
-	j->depth--;
-	return r;
-}
-
-static const struct jv *jget(const struct jv *o, const char *key)
-{
-	if (o->t != J_OBJ)
-		return NULL;
-	for (size_t i = 0; i < o->n; i++)
-		if (!strcmp(o->keys[i], key))
-			return &o->items[i];
-	return NULL;
-}
-
-static double jnum(const struct jv *o, const char *key, double dflt, bool *present)
-{
-	const struct jv *v = jget(o, key);
-	bool ok = v && v->t == J_NUM;
-	if (present)
-		*present = ok;
-	return ok ? v->num : dflt;
-}
-
-static char *jstr(const struct jv *o, const char *key)
-{
-	const struct jv *v = jget(o, key);
-	return v && v->t == J_STR ? xstrdup(v->str) : NULL;
 }
 
 /* ---- loading ---- */
@@ -253,16 +28,6 @@ static enum step_status status_from_name(const char *s)
 		if (s && !strcmp(s, step_status_name((enum step_status)k)))
 			return (enum step_status)k;
 	return ST_PENDING;
-}
-
-static void errset(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errset(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && len)
-		vsnprintf(err, len, fmt, ap);
-	va_end(ap);
 }
 
 static struct run_step *add_step(struct run_info *ri, size_t *cap)
@@ -279,70 +44,70 @@ static struct run_step *add_step(struct run_info *ri, size_t *cap)
 	return s;
 }
 
+/* The step `o` of run.json's "steps" (its id is known). */
+static void step_from_json(const json_t *o, struct run_step *s)
+{
+	s->title = json_get_str(o, "title");
+	s->stage = json_get_str(o, "stage");
+	if (!s->stage)
+		s->stage = xstrdup("?");
+	s->reason = json_get_str(o, "reason");
+	s->log = json_get_str(o, "log");
+	s->sbu_book = json_get_num(o, "sbu_book", 0, NULL);
+	s->sbu_expect = json_get_num(o, "sbu_expect", s->sbu_book, NULL);
+	if (s->sbu_expect <= 0)
+		s->sbu_expect = s->sbu_book;
+	char *st = json_get_str(o, "status");
+	s->status = status_from_name(st);
+	free(st);
+	s->start = json_get_num(o, "start", 0, NULL);
+	bool have_wall;
+	s->wall = json_get_num(o, "wall", 0, &have_wall);
+	s->cpu = json_get_num(o, "cpu", 0, NULL);
+	s->has_wall = have_wall && s->start > 0;
+	s->maxrss_kib = (long)json_get_num(o, "maxrss_kib", -1, NULL);
+	s->exit_code = (int)json_get_num(o, "exit", -1, NULL);
+}
+
 int run_info_parse(const char *text, struct run_info *ri, char *err, size_t errlen)
 {
 	memset(ri, 0, sizeof *ri);
-	struct jp j = {text, NULL, 0};
-	struct jv root;
-	if (jvalue(&j, &root) < 0) {
-		errset(err, errlen, "%s at offset %ld", j.err, (long)(j.p - text));
-		jv_free(&root);
+	json_t *root = json_parse(text, err, errlen);
+	if (!root)
 		return -1;
+	const json_t *steps = json_object_get(root, "steps");
+	if (!json_is_array(steps)) {
+		json_decref(root);
+		return set_error(err, errlen, "no \"steps\" array");
 	}
-	const struct jv *steps = jget(&root, "steps");
-	if (root.t != J_OBJ || !steps || steps->t != J_ARR) {
-		errset(err, errlen, "no \"steps\" array");
-		jv_free(&root);
-		return -1;
-	}
-	int version = (int)jnum(&root, "version", 0, NULL);
+	int version = (int)json_get_num(root, "version", 0, NULL);
 	if (version != 1) {
-		errset(err, errlen, "version %d, this lfsbuild reads version 1", version);
-		jv_free(&root);
-		return -1;
+		json_decref(root);
+		return set_error(err, errlen, "version %d, this lfsbuild reads version 1", version);
 	}
 	ri->from_json = true;
-	ri->pid = (long)jnum(&root, "pid", 0, NULL);
-	ri->state = jstr(&root, "state");
+	ri->pid = (long)json_get_num(root, "pid", 0, NULL);
+	ri->state = json_get_str(root, "state");
 	if (!ri->state)
 		ri->state = xstrdup("");
-	ri->command = jstr(&root, "command");
-	ri->started = jnum(&root, "started", 0, NULL);
-	ri->updated = jnum(&root, "updated", 0, NULL);
-	ri->jobs = (int)jnum(&root, "jobs", 1, NULL);
+	ri->command = json_get_str(root, "command");
+	ri->started = json_get_num(root, "started", 0, NULL);
+	ri->updated = json_get_num(root, "updated", 0, NULL);
+	ri->jobs = (int)json_get_num(root, "jobs", 1, NULL);
 	if (ri->jobs < 1)
 		ri->jobs = 1;
-	ri->sbu = jnum(&root, "sbu", 0, NULL);
+	ri->sbu = json_get_num(root, "sbu", 0, NULL);
 	size_t cap = 0;
-	for (size_t i = 0; i < steps->n; i++) {
-		const struct jv *o = &steps->items[i];
-		char *id = jstr(o, "id");
+	for (size_t i = 0; i < json_array_size(steps); i++) {
+		const json_t *o = json_array_get(steps, i);
+		char *id = json_get_str(o, "id");
 		if (!id)
 			continue;
 		struct run_step *s = add_step(ri, &cap);
 		s->id = id;
-		s->title = jstr(o, "title");
-		s->stage = jstr(o, "stage");
-		if (!s->stage)
-			s->stage = xstrdup("?");
-		s->reason = jstr(o, "reason");
-		s->log = jstr(o, "log");
-		s->sbu_book = jnum(o, "sbu_book", 0, NULL);
-		s->sbu_expect = jnum(o, "sbu_expect", s->sbu_book, NULL);
-		if (s->sbu_expect <= 0)
-			s->sbu_expect = s->sbu_book;
-		char *st = jstr(o, "status");
-		s->status = status_from_name(st);
-		free(st);
-		s->start = jnum(o, "start", 0, NULL);
-		bool have_wall;
-		s->wall = jnum(o, "wall", 0, &have_wall);
-		s->cpu = jnum(o, "cpu", 0, NULL);
-		s->has_wall = have_wall && s->start > 0;
-		s->maxrss_kib = (long)jnum(o, "maxrss_kib", -1, NULL);
-		s->exit_code = (int)jnum(o, "exit", -1, NULL);
+		step_from_json(o, s);
 	}
-	jv_free(&root);
+	json_decref(root);
 	return 0;
 }
 
@@ -484,7 +249,7 @@ int run_info_load(const char *workdir, struct run_info *ri, char *err, size_t er
 		int r = run_info_parse(text, ri, why, sizeof why);
 		free(text);
 		if (r < 0) {
-			errset(err, errlen, "%s: %s", path, why);
+			set_error(err, errlen, "%s: %s", path, why);
 			free(path);
 			return -1;
 		}
@@ -500,7 +265,7 @@ int run_info_load(const char *workdir, struct run_info *ri, char *err, size_t er
 		return 0;
 	}
 	if (errno != ENOENT) {
-		errset(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		set_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -524,7 +289,7 @@ int run_info_load(const char *workdir, struct run_info *ri, char *err, size_t er
 	walk_ri = NULL;
 	add_timings(workdir, ri, &cap);
 	if (ri->n == 0) {
-		errset(err, errlen, "no build has run in %s yet (no state/run.json, no stamps, no logs/timings.tsv)",
+		set_error(err, errlen, "no build has run in %s yet (no state/run.json, no stamps, no logs/timings.tsv)",
 		       workdir);
 		run_info_free(ri);
 		return -1;
@@ -789,24 +554,6 @@ int run_lanes(struct run_info *ri, double end)
 
 /* ---- Chrome trace ---- */
 
-static void json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 static double first_start(const struct run_info *ri)
 {
 	double t0 = 0;
@@ -816,45 +563,74 @@ static double first_start(const struct run_info *ri)
 	return t0;
 }
 
+/* `ev` (a reference this takes) compact, jansson's text; never NULL. */
+static char *event_text(json_t *ev)
+{
+	char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	if (!text)
+		die("cannot write the trace (out of memory?)");
+	json_decref(ev);
+	return text;
+}
+
+/* A metadata event ("ph":"M") of the process (tid 0) or of a lane's thread. */
+static void put_meta(FILE *out, const char *name, int tid, const char *key, json_t *value)
+{
+	char *text = event_text(json_pack("{s:s, s:s, s:i, s:i, s:{s:o}}", "name", name, "ph", "M", "pid", 1, "tid", tid,
+	                                  "args", key, value));
+	fprintf(out, "%s%s", tid ? ",\n" : "", text);
+	free(text);
+}
+
+/* A step's complete event ("ph":"X"). jansson writes it up to the figures of its args: these
+ * have a fixed number of decimals (wall_s and cpu_s 3, sbu and sbu_book 2), which jansson does
+ * not write (a real comes out in its shortest form, "86.1" for 86.100), so they and the integers
+ * after them are printed as they always were and the trace stays the same byte for byte. */
+static void put_step(FILE *out, const struct run_info *ri, const struct run_step *s, double t0, double end)
+{
+	json_t *args = json_pack("{s:s}", "status", step_status_name(s->status));
+	if (args && s->title)
+		json_object_set_new(args, "title", json_text(s->title));
+	char *text = event_text(json_pack("{s:o, s:o, s:s, s:I, s:I, s:i, s:i, s:o}",
+	                                  "name", json_text(s->id),
+	                                  "cat", json_text(s->stage),
+	                                  "ph", "X",
+	                                  "ts", (json_int_t)round_ll((s->start - t0) * 1e6),
+	                                  "dur", (json_int_t)round_ll((run_step_end(s, end) - s->start) * 1e6),
+	                                  "pid", 1,
+	                                  "tid", s->lane + 1,
+	                                  "args", args));
+	/* all but the "}}" that close args and the event */
+	fprintf(out, ",\n%.*s", (int)(strlen(text) - 2), text);
+	free(text);
+	if (s->has_wall)
+		fprintf(out, ",\"wall_s\":%.3f,\"cpu_s\":%.3f", s->wall, s->cpu);
+	if (s->has_wall && ri->sbu > 0)
+		fprintf(out, ",\"sbu\":%.2f", s->wall / ri->sbu);
+	fprintf(out, ",\"sbu_book\":%.2f", s->sbu_book);
+	if (s->maxrss_kib >= 0 && s->has_wall)
+		fprintf(out, ",\"maxrss_kib\":%ld", s->maxrss_kib);
+	if (s->exit_code >= 0)
+		fprintf(out, ",\"exit\":%d", s->exit_code);
+	fputs("}}", out);
+}
+
 int run_write_trace(struct run_info *ri, double end, FILE *out)
 {
 	int lanes = run_lanes(ri, end);
 	double t0 = first_start(ri);
+	/* one event a line */
 	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n", out);
-	fputs("{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"lfsbuild build\"}}", out);
+	put_meta(out, "process_name", 0, "name", json_text("lfsbuild build"));
 	for (int l = 0; l < lanes; l++) {
-		fprintf(out, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"name\":\"slot %d\"}}",
-		        l + 1, l + 1);
-		fprintf(out, ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":%d,\"args\":{\"sort_index\":%d}}",
-		        l + 1, l + 1);
+		char *name = xasprintf("slot %d", l + 1);
+		put_meta(out, "thread_name", l + 1, "name", json_text(name));
+		put_meta(out, "thread_sort_index", l + 1, "sort_index", json_integer(l + 1));
+		free(name);
 	}
-	for (size_t i = 0; i < ri->n; i++) {
-		const struct run_step *s = &ri->steps[i];
-		if (s->lane < 0)
-			continue;
-		long long ts = round_ll((s->start - t0) * 1e6);
-		long long dur = round_ll((run_step_end(s, end) - s->start) * 1e6);
-		fputs(",\n{\"name\":", out);
-		json_string(out, s->id);
-		fputs(",\"cat\":", out);
-		json_string(out, s->stage);
-		fprintf(out, ",\"ph\":\"X\",\"ts\":%lld,\"dur\":%lld,\"pid\":1,\"tid\":%d,\"args\":{\"status\":\"%s\"", ts, dur,
-		        s->lane + 1, step_status_name(s->status));
-		if (s->title) {
-			fputs(",\"title\":", out);
-			json_string(out, s->title);
-		}
-		if (s->has_wall)
-			fprintf(out, ",\"wall_s\":%.3f,\"cpu_s\":%.3f", s->wall, s->cpu);
-		if (s->has_wall && ri->sbu > 0)
-			fprintf(out, ",\"sbu\":%.2f", s->wall / ri->sbu);
-		fprintf(out, ",\"sbu_book\":%.2f", s->sbu_book);
-		if (s->maxrss_kib >= 0 && s->has_wall)
-			fprintf(out, ",\"maxrss_kib\":%ld", s->maxrss_kib);
-		if (s->exit_code >= 0)
-			fprintf(out, ",\"exit\":%d", s->exit_code);
-		fputs("}}", out);
-	}
+	for (size_t i = 0; i < ri->n; i++)
+		if (ri->steps[i].lane >= 0)
+			put_step(out, ri, &ri->steps[i], t0, end);
 	fputs("\n]}\n", out);
 	return ferror(out) ? -1 : 0;
 }
