@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "engine/run.h"
-#include "watch/report.h"
+#include "watch/runinfo.h"
 
 /* Is `id` running now according to state/run.json (and is its lfsbuild alive)? */
 static bool still_running(const struct config *cfg, const char *id)
