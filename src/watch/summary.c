@@ -9,6 +9,7 @@
 /* The end time that the summary's sort uses for steps still running. */
 static double sort_end;
 
+/* Longest first (a running step's bar ends at sort_end), then by id. */
 static int cmp_wall_desc(const void *a, const void *b)
 {
 	const struct run_step *x = *(const struct run_step *const *)a, *y = *(const struct run_step *const *)b;
@@ -18,11 +19,9 @@ static int cmp_wall_desc(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-void run_write_summary(struct run_info *ri, double end, FILE *out)
+/* The totals: steps, wall (the time during which at least one step ran), CPU, utilisation, SBU. */
+static void put_totals(FILE *out, const struct run_info *ri, struct run_step **bars, size_t nb, double end)
 {
-	size_t nb;
-	struct run_step **bars = run_bars(ri, &nb);
-	/* wall: the time during which at least one step ran */
 	double wall = 0, cur0 = 0, cur1 = -1, cpu = 0, first = 0, last = 0;
 	for (size_t i = 0; i < nb; i++) {
 		double s = bars[i]->start, e = run_step_end(bars[i], end);
@@ -62,7 +61,11 @@ void run_write_summary(struct run_info *ri, double end, FILE *out)
 		fprintf(out, "CPU use: %.0f%% = CPU / (wall x %d job%s)\n", 100 * cpu / (wall * jobs), jobs, jobs == 1 ? "" : "s");
 	if (ri->sbu > 0)
 		fprintf(out, "SBU:     %.1f s (ch5/binutils-pass1 on this machine)\n", ri->sbu);
+}
 
+/* The 10 longest steps. */
+static void put_top(FILE *out, const struct run_info *ri, struct run_step **bars, size_t nb, double end)
+{
 	struct run_step **top = xcalloc(nb + 1, sizeof *top);
 	memcpy(top, bars, nb * sizeof *top);
 	sort_end = end;
@@ -86,7 +89,11 @@ void run_write_summary(struct run_info *ri, double end, FILE *out)
 		fputc('\n', out);
 	}
 	free(top);
+}
 
+/* Per stage with timings: steps, sum of walls, first start to last end, CPU. */
+static void put_stages(FILE *out, const struct run_info *ri, struct run_step **bars, size_t nb, double end)
+{
 	const char *stages[64];
 	size_t nst = run_stages(ri, stages, ARRAY_LEN(stages));
 	bool header = false;
@@ -115,5 +122,14 @@ void run_write_summary(struct run_info *ri, double end, FILE *out)
 		fprintf(out, "  %-16s %7zu   %12s  %22s  %9s\n", stages[k], count, fmt_duration(sw), fmt_duration(s1 - s0),
 		        fmt_duration(sc));
 	}
+}
+
+void run_write_summary(struct run_info *ri, double end, FILE *out)
+{
+	size_t nb;
+	struct run_step **bars = run_bars(ri, &nb);
+	put_totals(out, ri, bars, nb, end);
+	put_top(out, ri, bars, nb, end);
+	put_stages(out, ri, bars, nb, end);
 	free(bars);
 }
