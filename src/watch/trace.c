@@ -7,6 +7,7 @@
 #include "lib/json.h"
 #include "watch/lanes.h"
 
+/* The earliest start of a step: 0 on the trace's clock (ts is microseconds from it). */
 static double first_start(const struct run_info *ri)
 {
 	double t0 = 0;
