@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "engine/run.h"
+#include "watch/runinfo.h"
 
 /* Is `id` running now according to state/run.json (and is its lfsbuild alive)? */
 static bool still_running(const struct config *cfg, const char *id)
@@ -18,16 +19,13 @@ static bool still_running(const struct config *cfg, const char *id)
 	free(path);
 	if (!text)
 		return false;
+	struct run_info ri;
 	bool running = false;
-	char *pid = strstr(text, "\"pid\":");
-	char *needle = xasprintf("{\"id\":\"%s\",", id);
-	char *step = strstr(text, needle);
-	if (pid && step && kill((pid_t)atol(pid + 6), 0) == 0) {
-		char *end = strchr(step, '}');
-		char *st = strstr(step, "\"status\":\"running\"");
-		running = st && end && st < end;
+	if (run_info_parse(text, &ri, NULL, 0) == 0) {
+		ssize_t k = run_info_find(&ri, id);
+		running = k >= 0 && ri.steps[k].status == ST_RUNNING && ri.pid > 0 && kill((pid_t)ri.pid, 0) == 0;
+		run_info_free(&ri);
 	}
-	free(needle);
 	free(text);
 	return running;
 }

@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "watch/report.h"
+#include "watch/runinfo.h"
+#include "watch/summary.h"
+#include "watch/timeline.h"
+#include "watch/trace.h"
 #include "engine/testsum.h"
 
 /* Write what `fn` prints to `path` atomically. */

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "watch/report.h"
+#include "watch/runinfo.h"
+#include "watch/statusline.h"
 
 static const char *ago(double seconds)
 {

@@ -435,6 +435,11 @@ double now_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+long long round_ll(double x)
+{
+	return x < 0 ? -(long long)(-x + 0.5) : (long long)(x + 0.5);
+}
+
 const char *fmt_duration(double s)
 {
 	static char bufs[4][32];

@@ -68,6 +68,8 @@ char *path_abs(const char *path);
 /* Monotonic seconds, and wall-clock seconds since the epoch, as doubles. */
 double now_mono(void);
 double now_wall(void);
+/* x rounded to the nearest integer, halves away from zero (no libm). */
+long long round_ll(double x);
 /* "1h02m", "3m05s", "4.2s". Returns a static buffer rotated among 4 calls. */
 const char *fmt_duration(double seconds);
 /* "1.5 GiB", "300 KiB". Static buffer rotated among 4 calls. */

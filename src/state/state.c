@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "sources/digest.h"
 
 const char *step_status_name(enum step_status s)
@@ -239,32 +239,6 @@ char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *in
 
 /* ---- run.json ---- */
 
-static void json_str(struct buf *b, const char *s)
-{
-	if (!s) {
-		buf_puts(b, "null");
-		return;
-	}
-	buf_puts(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_add(b, p, 1);
-	}
-	buf_puts(b, "\"");
-}
-
-static void json_num(struct buf *b, double v, bool present)
-{
-	if (!present || !isfinite(v))
-		buf_puts(b, "null");
-	else
-		buf_printf(b, "%.3f", v);
-}
-
 /* Write without fsync: tmp file + rename. */
 static int write_quick(const char *path, const char *data, size_t len)
 {
@@ -286,63 +260,72 @@ static int write_quick(const char *path, const char *data, size_t len)
 	return r;
 }
 
+/* One step of run.json: numbers with the digits of the stamps, null when unknown. */
+static json_t *step_json(const struct step_report *s)
+{
+	bool started = s->start > 0;
+	bool finished = started && s->status != ST_RUNNING && s->status != ST_PENDING;
+	char *log = xasprintf("logs/%s.log", s->id);
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                      "id", json_text(s->id),
+	                      "title", json_text(s->title),
+	                      "stage", json_text(s->stage),
+	                      "sbu_book", json_fixed(s->sbu_book, 2, true),
+	                      "sbu_expect", json_fixed(s->sbu_expect, 2, true),
+	                      "status", step_status_name(s->status),
+	                      "reason", json_text(s->reason),
+	                      "start", json_fixed(s->start, 3, started),
+	                      "wall", json_fixed(s->wall, 3, finished),
+	                      "cpu", json_fixed(s->cpu, 3, finished),
+	                      "maxrss_kib", finished ? json_integer(s->maxrss_kib) : json_null(),
+	                      "exit", s->exit_code >= 0 ? json_integer(s->exit_code) : json_null(),
+	                      "log", json_text(log));
+	free(log);
+	if (!o)
+		die("cannot build run.json (out of memory?)");
+	return o;
+}
+
 int run_report_write(const char *workdir, const struct run_report *r)
 {
-	struct buf b = {0};
 	size_t done = 0, skipped = 0, failed = 0, running = 0;
+	json_t *steps = json_array();
 	for (size_t i = 0; i < r->n; i++) {
 		enum step_status st = r->steps[i].status;
 		done += st == ST_DONE;
 		skipped += st == ST_SKIPPED;
 		failed += st == ST_FAILED || st == ST_INTERRUPTED;
 		running += st == ST_RUNNING;
+		json_array_append_new(steps, step_json(&r->steps[i]));
 	}
-	buf_printf(&b, "{\"version\":1,\"pid\":%ld,\"state\":", (long)r->pid);
-	json_str(&b, r->state);
-	buf_puts(&b, ",\"command\":");
-	json_str(&b, r->command);
-	buf_printf(&b, ",\"started\":%.3f,\"updated\":%.3f,\"jobs\":%d,\"sbu\":", r->started, r->updated, r->jobs);
-	json_num(&b, r->sbu, r->sbu > 0);
-	buf_printf(&b, ",\"total\":%zu,\"done\":%zu,\"skipped\":%zu,\"failed\":%zu,\"running\":%zu,\"steps\":[",
-	           r->n, done, skipped, failed, running);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct step_report *s = &r->steps[i];
-		bool started = s->start > 0;
-		buf_puts(&b, i ? ",\n{\"id\":" : "\n{\"id\":");
-		json_str(&b, s->id);
-		buf_puts(&b, ",\"title\":");
-		json_str(&b, s->title);
-		buf_puts(&b, ",\"stage\":");
-		json_str(&b, s->stage);
-		buf_printf(&b, ",\"sbu_book\":%.2f,\"sbu_expect\":%.2f,\"status\":\"%s\",\"reason\":", s->sbu_book,
-		           s->sbu_expect, step_status_name(s->status));
-		json_str(&b, s->reason);
-		buf_puts(&b, ",\"start\":");
-		json_num(&b, s->start, started);
-		bool finished = started && s->status != ST_RUNNING && s->status != ST_PENDING;
-		buf_puts(&b, ",\"wall\":");
-		json_num(&b, s->wall, finished);
-		buf_puts(&b, ",\"cpu\":");
-		json_num(&b, s->cpu, finished);
-		if (finished)
-			buf_printf(&b, ",\"maxrss_kib\":%ld", s->maxrss_kib);
-		else
-			buf_puts(&b, ",\"maxrss_kib\":null");
-		if (s->exit_code >= 0)
-			buf_printf(&b, ",\"exit\":%d", s->exit_code);
-		else
-			buf_puts(&b, ",\"exit\":null");
-		buf_printf(&b, ",\"log\":\"logs/%s.log\"}", s->id);
-	}
-	buf_puts(&b, "\n]}\n");
+	json_t *root = json_pack("{s:i, s:I, s:o, s:o, s:o, s:o, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:o}",
+	                         "version", 1,
+	                         "pid", (json_int_t)r->pid,
+	                         "state", json_text(r->state),
+	                         "command", json_text(r->command),
+	                         "started", json_fixed(r->started, 3, true),
+	                         "updated", json_fixed(r->updated, 3, true),
+	                         "jobs", r->jobs,
+	                         "sbu", json_fixed(r->sbu, 3, r->sbu > 0),
+	                         "total", (json_int_t)r->n,
+	                         "done", (json_int_t)done,
+	                         "skipped", (json_int_t)skipped,
+	                         "failed", (json_int_t)failed,
+	                         "running", (json_int_t)running,
+	                         "steps", steps);
+	if (!root)
+		die("cannot build run.json (out of memory?)");
+	size_t len;
+	char *text = json_dump_line(root, JSON_FILE_FLAGS, &len);
+	json_decref(root);
 	char *dir = path_join(workdir, "state");
 	char *path = path_join(dir, "run.json");
 	int rc = mkdir_p(dir, 0755);
 	if (rc == 0)
-		rc = write_quick(path, b.data, b.len);
+		rc = write_quick(path, text, len);
 	free(dir);
 	free(path);
-	buf_free(&b);
+	free(text);
 	return rc;
 }
 

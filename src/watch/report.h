@@ -1,72 +1,15 @@
 /* report: a build as state/run.json (and the stamps, logs/timings.tsv) describe it, and the
- * ways to show it: the status lines (`lfsbuild status`, the TTY status area), a Chrome trace
- * (Perfetto), an SVG timeline with one lane per job slot, and a text summary. */
+ * ways to show it. One include for the modules that make it up:
+ *   runinfo     the run model (struct run_info: reading run.json, stamps, timings.tsv; ETA)
+ *   lanes       the steps with timings as bars, each on a job slot lane
+ *   statusline  the status lines (`lfsbuild status`, the TTY status area)
+ *   trace       the Chrome trace (logs/trace.json)
+ *   timeline    the SVG timeline (logs/timeline.svg)
+ *   summary     the text summary of `lfsbuild report` */
 #pragma once
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdio.h>
-#include "state/state.h"
-#include "lib/util.h"
-
-struct run_step {
-	char *id, *title, *stage, *reason, *log;
-	double sbu_book;
-	double sbu_expect;      /* what the ETA expects (book/timings, else the book): sbu_book if absent */
-	enum step_status status;
-	double start;           /* epoch seconds, 0: never started */
-	double wall, cpu;       /* valid when has_wall */
-	bool has_wall;
-	long maxrss_kib;        /* -1: unknown */
-	int exit_code;          /* -1: none */
-	int lane;               /* set by run_lanes(): 0-based job slot lane, -1 if not drawn */
-};
-
-struct run_info {
-	bool from_json;         /* run.json was read (else: stamps and timings only) */
-	long pid;
-	char *state;            /* "running", "done", "failed", "interrupted" ("" without run.json) */
-	char *command;          /* the command that resumes the build, or NULL */
-	double started, updated;
-	int jobs;
-	double sbu;             /* seconds of 1 SBU measured here, 0: not yet */
-	struct run_step *steps; /* in execution order (by start time without run.json) */
-	size_t n;
-};
-
-/* Parse the text of a run.json into ri. 0, or -1 with a reason in err. */
-int run_info_parse(const char *text, struct run_info *ri, char *err, size_t errlen);
-/* Read WORKDIR/state/run.json, fill timings missing there from the stamps; without run.json,
- * build the steps from the stamps and logs/timings.tsv. 0; -1 (reason in err) when there is
- * nothing at all to read. */
-int run_info_load(const char *workdir, struct run_info *ri, char *err, size_t errlen);
-void run_info_free(struct run_info *ri);
-/* Index of the step `id`, or -1. */
-ssize_t run_info_find(const struct run_info *ri, const char *id);
-/* Is `pid` a live lfsbuild process? */
-bool run_pid_alive(long pid);
-/* Is the run going on: state "running" and its pid alive. */
-bool run_is_live(const struct run_info *ri);
-/* Seconds until the build ends at time `now`; *assumed is set when the SBU is a guess
- * (ETA_DEFAULT_SBU). `live`: the build goes on (its failed and blocked steps will not run);
- * else the time a resumed build would take (they run again). */
-double run_eta(const struct run_info *ri, double now, bool live, bool *assumed);
-
-/* The status area: a line with done/total, running and failed counts, elapsed time and ETA
- * (`live`: the build goes on; else the time the rest would take), then one line per running
- * step (at most max_running, then "+N more"). Lines are cut to `width` columns (0: no limit);
- * `color` adds ANSI colours. */
-void run_status_lines(const struct run_info *ri, double now, bool live, int width, bool color, int max_running,
-                      struct strv *lines);
-
-/* Assign the steps that have a start to lanes, greedily by start time (the lowest free lane);
- * `end` is the time of the running steps' bars. Returns the number of lanes used. */
-int run_lanes(struct run_info *ri, double end);
-/* The end of a step's bar: start + wall, or `end` for one still running. */
-double run_step_end(const struct run_step *s, double end);
-/* Write the Chrome trace ({"traceEvents":[...]}, ph "X", microseconds, pid 1, tid = lane+1). */
-int run_write_trace(struct run_info *ri, double end, FILE *out);
-/* Write the SVG timeline: one lane per job slot, stage colours, a time axis, a legend; idle
- * gaps between runs are shortened and marked. */
-int run_write_svg(struct run_info *ri, double end, FILE *out);
-/* The text summary: total wall, CPU, utilisation, top 10 steps, per-stage totals. */
-void run_write_summary(struct run_info *ri, double end, FILE *out);
+#include "watch/runinfo.h"
+#include "watch/lanes.h"
+#include "watch/statusline.h"
+#include "watch/trace.h"
+#include "watch/timeline.h"
+#include "watch/summary.h"

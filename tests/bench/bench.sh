@@ -100,9 +100,9 @@ else
 	cp -r "$BOOK" "$T/book-t" && cp "$T/timings" "$T/book-t/timings"
 	ok "lfsbuild reads it as book/timings" "$LFSBUILD" --book "$T/book-t" graph
 	lb -C "$W" build -j2 >/dev/null 2>&1   # nothing to do: run.json written again
-	ok "run.json: sbu_expect is the book's without book/timings" grep -q '"id":"ch2/w1",.*"sbu_book":1.00,"sbu_expect":1.00,' "$W/state/run.json"
+	ok "run.json: sbu_expect is the book's without book/timings" grep -q '"id":"ch2/w1",[^}]*"sbu_book":1.0,"sbu_expect":1.0,' "$W/state/run.json"
 	"$LFSBUILD" --book "$T/book-t" -C "$W" build -j2 >/dev/null 2>&1
-	ok "and the measured one with it" grep -qE '"id":"ch2/w1",.*"sbu_book":1.00,"sbu_expect":(0\.9[0-9]|1\.[0-9][0-9]),' "$W/state/run.json"
+	ok "and the measured one with it" grep -qE '"id":"ch2/w1",[^}]*"sbu_book":1.0,"sbu_expect":(0\.9[0-9]?|1\.[0-9][0-9]?),' "$W/state/run.json"
 
 	# all.sh --report-only, with an image and the login line of a transcript
 	qemu-img create -q -f qcow2 "$W/lfs.qcow2" 1G

@@ -93,7 +93,7 @@ static void test_parse_errors(void **state)
 	struct run_info ri;
 	char err[256];
 	assert_int_equal(run_info_parse("{\"version\":1,\"steps\":[", &ri, err, sizeof err), -1);
-	assert_non_null(strstr(err, "offset"));
+	assert_non_null(strstr(err, "line 1, column "));
 	assert_int_equal(run_info_parse("{\"version\":2,\"steps\":[]}", &ri, err, sizeof err), -1);
 	assert_non_null(strstr(err, "version 2"));
 	assert_int_equal(run_info_parse("[1,2]", &ri, err, sizeof err), -1);
@@ -301,6 +301,76 @@ static void test_load_without_json(void **state)
 	free(tsv);
 }
 
+/* The number that the text printf("%.*f") writes reads back as. */
+static double fixed(double v, int decimals)
+{
+	char text[64];
+	snprintf(text, sizeof text, "%.*f", decimals, v);
+	return strtod(text, NULL);
+}
+
+/* run.json as the build writes it (run_report_write) reads back with the figures of its text. */
+static void test_written_reads_back(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_report.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct step_report steps[3] = {
+		{"ch5/a", "A \"quoted\" caf\xc3\xa9 \\ </>", "cross", 1.005, 0.996, ST_DONE, "new", T0 + 0.0004999, 86.1005,
+		 150.25049, 1234, 0},
+		{"ch5/b", "not \xff UTF-8", "cross", 3.2, 8.555, ST_RUNNING, "recipe changed", T0 + 90.5, 0, 0, 0, -1},
+		{"ch6/c", NULL, "temp", 0.1, 0.1, ST_PENDING, NULL, 0, 0, 0, 0, -1},
+	};
+	struct run_report r = {4242, "running", "lfsbuild -C /w build -j2", T0 + 0.1234, T0 + 100.9876, 2, 86.1005, steps, 3};
+	assert_int_equal(run_report_write(dir, &r), 0);
+	struct run_info ri;
+	char err[256] = "";
+	if (run_info_load(dir, &ri, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	assert_true(ri.from_json);
+	assert_int_equal(ri.pid, 4242);
+	assert_string_equal(ri.state, "running");
+	assert_string_equal(ri.command, "lfsbuild -C /w build -j2");
+	assert_true(ri.started == fixed(T0 + 0.1234, 3));
+	assert_true(ri.updated == fixed(T0 + 100.9876, 3));
+	assert_int_equal(ri.jobs, 2);
+	assert_true(ri.sbu == fixed(86.1005, 3));
+	assert_int_equal(ri.n, 3);
+	const struct run_step *a = &ri.steps[0], *b = &ri.steps[1], *c = &ri.steps[2];
+	assert_string_equal(a->id, "ch5/a");
+	assert_string_equal(a->title, "A \"quoted\" caf\xc3\xa9 \\ </>");
+	assert_string_equal(a->stage, "cross");
+	assert_string_equal(a->reason, "new");
+	assert_string_equal(a->log, "logs/ch5/a.log");
+	assert_true(a->sbu_book == fixed(1.005, 2) && a->sbu_expect == fixed(0.996, 2));
+	assert_int_equal(a->status, ST_DONE);
+	assert_true(a->start == fixed(T0 + 0.0004999, 3));
+	assert_true(a->has_wall && a->wall == fixed(86.1005, 3) && a->cpu == fixed(150.25049, 3));
+	assert_int_equal(a->maxrss_kib, 1234);
+	assert_int_equal(a->exit_code, 0);
+	assert_string_equal(b->title, "not ? UTF-8"); /* jansson takes UTF-8 only */
+	assert_int_equal(b->status, ST_RUNNING);
+	assert_true(b->start == fixed(T0 + 90.5, 3) && !b->has_wall);
+	assert_true(b->sbu_expect == fixed(8.555, 2));
+	assert_int_equal(b->maxrss_kib, -1);
+	assert_int_equal(b->exit_code, -1);
+	assert_null(c->title);
+	assert_null(c->reason);
+	assert_true(c->start == 0 && !c->has_wall);
+	run_info_free(&ri);
+	assert_int_equal(remove_tree(dir), 0);
+}
+
+/* The reader's errors say where. */
+static void test_parse_error_position(void **state)
+{
+	(void)state;
+	struct run_info ri;
+	char err[256];
+	assert_int_equal(run_info_parse("{\"version\":1,\n \"steps\":[}\n", &ri, err, sizeof err), -1);
+	assert_non_null(strstr(err, "line 2, column "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +383,8 @@ int main(void)
 		cmocka_unit_test(test_status_lines),
 		cmocka_unit_test(test_eta_live_or_resumed),
 		cmocka_unit_test(test_load_without_json),
+		cmocka_unit_test(test_written_reads_back),
+		cmocka_unit_test(test_parse_error_position),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,135 @@
+/* summary: the text summary of `lfsbuild report`: wall, CPU, utilisation, top steps, stages. */
+#include "watch/summary.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "watch/lanes.h"
+
+/* The end time that the summary's sort uses for steps still running. */
+static double sort_end;
+
+/* Longest first (a running step's bar ends at sort_end), then by id. */
+static int cmp_wall_desc(const void *a, const void *b)
+{
+	const struct run_step *x = *(const struct run_step *const *)a, *y = *(const struct run_step *const *)b;
+	double wx = run_step_end(x, sort_end) - x->start, wy = run_step_end(y, sort_end) - y->start;
+	if (wx != wy)
+		return wx > wy ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The totals: steps, wall (the time during which at least one step ran), CPU, utilisation, SBU. */
+static void put_totals(FILE *out, const struct run_info *ri, struct run_step **bars, size_t nb, double end)
+{
+	double wall = 0, cur0 = 0, cur1 = -1, cpu = 0, first = 0, last = 0;
+	for (size_t i = 0; i < nb; i++) {
+		double s = bars[i]->start, e = run_step_end(bars[i], end);
+		if (i == 0 || s < first)
+			first = s;
+		if (e > last)
+			last = e;
+		if (bars[i]->has_wall)
+			cpu += bars[i]->cpu;
+		if (s > cur1) {
+			if (cur1 > cur0)
+				wall += cur1 - cur0;
+			cur0 = s;
+			cur1 = e;
+		} else if (e > cur1) {
+			cur1 = e;
+		}
+	}
+	if (nb && cur1 > cur0)
+		wall += cur1 - cur0;
+	int jobs = ri->jobs > 0 ? ri->jobs : 1;
+	fprintf(out, "steps:   %zu with timings", nb);
+	size_t nfail = 0;
+	for (size_t i = 0; i < nb; i++)
+		nfail += bars[i]->status == ST_FAILED || bars[i]->status == ST_INTERRUPTED;
+	if (nfail)
+		fprintf(out, " (%zu failed or interrupted)", nfail);
+	if (ri->from_json)
+		fprintf(out, "; last run %s, -j%d", *ri->state ? ri->state : "?", jobs);
+	fputc('\n', out);
+	fprintf(out, "wall:    %s with a step running", fmt_duration(wall));
+	if (last - first > wall + 1)
+		fprintf(out, " (first start to last end %s)", fmt_duration(last - first));
+	fputc('\n', out);
+	fprintf(out, "CPU:     %s (user + system, all steps)\n", fmt_duration(cpu));
+	if (wall > 0)
+		fprintf(out, "CPU use: %.0f%% = CPU / (wall x %d job%s)\n", 100 * cpu / (wall * jobs), jobs, jobs == 1 ? "" : "s");
+	if (ri->sbu > 0)
+		fprintf(out, "SBU:     %.1f s (ch5/binutils-pass1 on this machine)\n", ri->sbu);
+}
+
+/* The 10 longest steps. */
+static void put_top(FILE *out, const struct run_info *ri, struct run_step **bars, size_t nb, double end)
+{
+	struct run_step **top = xcalloc(nb + 1, sizeof *top);
+	memcpy(top, bars, nb * sizeof *top);
+	sort_end = end;
+	qsort(top, nb, sizeof *top, cmp_wall_desc);
+	size_t ntop = nb < 10 ? nb : 10;
+	if (ntop)
+		fprintf(out, "\ntop %zu steps by wall time:\n", ntop);
+	size_t idw = 4;
+	for (size_t i = 0; i < ntop; i++)
+		if (strlen(top[i]->id) > idw)
+			idw = strlen(top[i]->id);
+	for (size_t i = 0; i < ntop; i++) {
+		const struct run_step *s = top[i];
+		double e = run_step_end(s, end) - s->start;
+		fprintf(out, "  %2zu. %-*s %9s", i + 1, (int)idw, s->id, fmt_duration(e));
+		if (ri->sbu > 0)
+			fprintf(out, " %7.2f SBU", e / ri->sbu);
+		fprintf(out, "  CPU %9s  %s", s->has_wall ? fmt_duration(s->cpu) : "-", s->stage);
+		if (s->status == ST_FAILED || s->status == ST_INTERRUPTED || s->status == ST_RUNNING)
+			fprintf(out, "  %s", step_status_name(s->status));
+		fputc('\n', out);
+	}
+	free(top);
+}
+
+/* Per stage with timings: steps, sum of walls, first start to last end, CPU. */
+static void put_stages(FILE *out, const struct run_info *ri, struct run_step **bars, size_t nb, double end)
+{
+	const char *stages[64];
+	size_t nst = run_stages(ri, stages, ARRAY_LEN(stages));
+	bool header = false;
+	for (size_t k = 0; k < nst; k++) {
+		size_t count = 0;
+		double sw = 0, sc = 0, s0 = 0, s1 = 0;
+		for (size_t i = 0; i < nb; i++) {
+			const struct run_step *s = bars[i];
+			if (strcmp(s->stage, stages[k]))
+				continue;
+			double e = run_step_end(s, end);
+			if (!count || s->start < s0)
+				s0 = s->start;
+			if (!count || e > s1)
+				s1 = e;
+			count++;
+			sw += e - s->start;
+			sc += s->has_wall ? s->cpu : 0;
+		}
+		if (!count)
+			continue;
+		if (!header) {
+			fprintf(out, "\nper stage:          steps   sum of walls  first start to last end        CPU\n");
+			header = true;
+		}
+		fprintf(out, "  %-16s %7zu   %12s  %22s  %9s\n", stages[k], count, fmt_duration(sw), fmt_duration(s1 - s0),
+		        fmt_duration(sc));
+	}
+}
+
+void run_write_summary(struct run_info *ri, double end, FILE *out)
+{
+	size_t nb;
+	struct run_step **bars = run_bars(ri, &nb);
+	put_totals(out, ri, bars, nb, end);
+	put_top(out, ri, bars, nb, end);
+	put_stages(out, ri, bars, nb, end);
+	free(bars);
+}
