@@ -14,6 +14,7 @@
 
 #include "lib/exec.h"
 #include "disk/gpt.h"
+#include "lib/fileutil.h"
 #include "lib/util.h"
 
 #define MIB (1024ull * 1024ull)
@@ -111,75 +112,6 @@ int image_parse_size(const char *text, uint64_t *bytes)
 		return -1;
 	*bytes = (uint64_t)v << shift;
 	return 0;
-}
-
-/* ---- sparse copy ---- */
-
-static int copy_range(int in, int out, off_t off, off_t len, uint64_t out_off)
-{
-	loff_t ip = off, op = (loff_t)(out_off + (uint64_t)off);
-	while (len > 0) {
-		ssize_t n = copy_file_range(in, &ip, out, &op, (size_t)(len > (1 << 30) ? (1 << 30) : len), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
-			break; /* fall back to read/write for the rest */
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		len -= n;
-	}
-	static char chunk[1 << 20];
-	while (len > 0) {
-		ssize_t n = pread(in, chunk, (size_t)(len > (off_t)sizeof chunk ? (off_t)sizeof chunk : len), ip);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = pwrite(out, chunk + done, (size_t)(n - done), op + done);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -1;
-			done += w;
-		}
-		ip += n;
-		op += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int64_t image_copy_sparse(int in, int out, uint64_t out_off)
-{
-	struct stat st;
-	if (fstat(in, &st) < 0)
-		return -1;
-	int64_t copied = 0;
-	off_t pos = 0;
-	while (pos < st.st_size) {
-		off_t data = lseek(in, pos, SEEK_DATA);
-		if (data < 0) {
-			if (errno == ENXIO)
-				break; /* only a hole is left */
-			return -1;
-		}
-		off_t hole = lseek(in, data, SEEK_HOLE);
-		if (hole < 0)
-			return -1;
-		if (copy_range(in, out, data, hole - data, out_off) < 0)
-			return -1;
-		copied += hole - data;
-		pos = hole;
-	}
-	return copied;
 }
 
 /* ---- the build ---- */
@@ -333,13 +265,9 @@ static int make_root(const struct image_opts *o, const char *img, uint64_t bytes
 
 static int copy_into(const char *from, int disk, uint64_t off, const char *disk_path)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return errorf("cannot open %s:", from);
-	int64_t n = image_copy_sparse(in, disk, off);
-	close(in);
-	if (n < 0)
-		return errorf("copying %s into %s at offset %llu:", from, disk_path, (unsigned long long)off);
+	char err[1024];
+	if (file_copy_into(from, disk, off, disk_path, err, sizeof err) < 0)
+		return errorf("%s", err);
 	return 0;
 }
 

@@ -19,9 +19,6 @@ int image_disk_ids(const struct config *cfg, struct disk_ids *ids);
 /* Parse a size: a number with an optional K, M, G or T suffix (powers of 1024; "B" and "iB"
  * accepted after it). 0 or -1. */
 int image_parse_size(const char *text, uint64_t *bytes);
-/* Copy the data extents of `in` (SEEK_DATA/SEEK_HOLE, copy_file_range) to `out` at `out_off`;
- * holes are left as holes. Returns the number of data bytes copied, or -1 with errno. */
-int64_t image_copy_sparse(int in, int out, uint64_t out_off);
 
 struct image_opts {
 	const char *root;       /* the tree to put on the disk; ROOT/boot/efi is the ESP */

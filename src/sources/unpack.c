@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fileutil.h"
 #include "lib/util.h"
 
 
@@ -104,23 +105,6 @@ out:
 	return rc;
 }
 
-static int copy_file(const char *from, const char *to, char *errbuf, size_t errlen)
-{
-	size_t len;
-	char *data = read_file(from, &len);
-	if (!data)
-		return set_error(errbuf, errlen, "cannot read %s: %s", from, strerror(errno));
-	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n = fd >= 0 ? write(fd, data, len) : -1;
-	int e = errno;
-	if (fd >= 0 && close(fd) < 0 && n == (ssize_t)len)
-		n = -1, e = errno;
-	free(data);
-	if (n != (ssize_t)len)
-		return set_error(errbuf, errlen, "cannot write %s: %s", to, strerror(e));
-	return 0;
-}
-
 int unpack_source(const char *archive, const char *destdir, const char *name, char **top, char *errbuf,
                   size_t errlen)
 {
@@ -128,7 +112,7 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	const char *base = strrchr(archive, '/') ? strrchr(archive, '/') + 1 : archive;
 	if (str_ends(base, ".patch") || str_ends(base, ".diff")) {
 		char *to = path_join(destdir, base);
-		int r = copy_file(archive, to, errbuf, errlen);
+		int r = file_copy(archive, to, 0644, errbuf, errlen);
 		free(to);
 		if (r == 0)
 			*top = xstrdup(base);
@@ -150,7 +134,7 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 		if (!not_archive)
 			return -1;
 		char *to = path_join(destdir, base);
-		int r = copy_file(archive, to, errbuf, errlen);
+		int r = file_copy(archive, to, 0644, errbuf, errlen);
 		free(to);
 		if (r == 0)
 			*top = xstrdup(base);
