@@ -28,6 +28,7 @@
 #include "book/sysconfig.h"
 #include "engine/testsum.h"
 #include "sources/unpack.h"
+#include "engine/snapshot.h"
 
 /* Bump when the way a script or its environment is composed changes: every step reruns. */
 #define ENGINE_VERSION "2"
