@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "book/diskids.h"
 #include "disk/image.h"
 #include "disk/qemu.h"
 #include "lib/util.h"
@@ -213,7 +214,7 @@ static int run(struct config *cfg, int argc, char **argv)
 		goto out;
 	if (path_exists(idfile)) {
 		struct disk_ids ids;
-		if (image_disk_ids(cfg, &ids) < 0)
+		if (disk_ids_load(cfg, &ids) < 0)
 			goto out;
 		strv_push(&vars, xasprintf("DISK_GUID=%s", ids.disk));
 		strv_push(&vars, xasprintf("ESP_PARTUUID=%s", ids.esp));

@@ -4,18 +4,8 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
-#include "config/config.h"
+#include "book/diskids.h"
 
-/* The identity of the disk, kept in WORKDIR/state/disk.conf (shell syntax: DISK_GUID=...,
- * ESP_PARTUUID=..., ROOT_PARTUUID=..., ROOT_FS_UUID=...), so that fstab, grub.cfg and the
- * disk agree. Lowercase text GUIDs. */
-struct disk_ids {
-	char disk[37], esp[37], root[37], root_fs[37];
-};
-
-/* Load WORKDIR/state/disk.conf, creating it with fresh random ids the first time (atomically).
- * 0, or -1 after saying what failed. */
-int image_disk_ids(const struct config *cfg, struct disk_ids *ids);
 /* Parse a size: a number with an optional K, M, G or T suffix (powers of 1024; "B" and "iB"
  * accepted after it). 0 or -1. */
 int image_parse_size(const char *text, uint64_t *bytes);
@@ -27,7 +17,7 @@ struct image_opts {
 	const char *logpath;    /* the tools' command lines and output (WORKDIR/logs/image.log) */
 	uint64_t size;          /* virtual disk size in bytes */
 	bool compress;          /* qemu-img convert -c */
-	const struct disk_ids *ids;
+	const struct disk_ids *ids; /* WORKDIR/state/disk.conf (disk_ids_load) */
 };
 
 /* Build the image. 0, or -1 after saying what failed; nothing is left behind on failure. */
