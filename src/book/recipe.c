@@ -284,6 +284,272 @@ int recipe_parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
+/* recipe_parse reads a recipe top to bottom: header lines ("KEY VALUE"), then sections
+ * ("%build", "%test", "%install") whose bodies are collected. What it knows while it reads: */
+struct parser {
+	const struct recipe_set *set;
+	const char *file, *id;
+	struct recipe *r;
+	struct buf *errors;
+	int lineno;
+	int stage;                     /* index of the `stage` line's stage, -1: none (yet) */
+	int title_line, stage_line, sbu_line, mode_line, excl_line;
+	char **section;                /* the body being collected (NULL: none, or an unknown one) */
+	struct buf body;
+	bool seen_section;             /* past the header */
+};
+
+#define PERR(p, ...) err((p)->errors, (p)->file, (p)->lineno, __VA_ARGS__)
+
+/* ---- the header's keys, one function each ---- */
+
+static void key_title(struct parser *p, char *rest)
+{
+	if (p->r->title)
+		PERR(p, "title is given twice (first on line %d)", p->title_line);
+	else
+		p->r->title = xstrdup(rest), p->title_line = p->lineno;
+}
+
+static void key_stage(struct parser *p, char *rest)
+{
+	if (p->stage_line) {
+		PERR(p, "stage is given twice (first on line %d)", p->stage_line);
+		return;
+	}
+	p->stage_line = p->lineno;
+	p->stage = recipe_set_stage(p->set, rest);
+	if (p->stage < 0) {
+		struct buf names = {0};
+		for (size_t i = 0; i < p->set->nstages; i++)
+			buf_printf(&names, "%s%s", i ? " " : "", p->set->stages[i].name);
+		PERR(p, "unknown stage '%s' (book/stages has: %s)", rest, names.data ? names.data : "none");
+		buf_free(&names);
+	}
+}
+
+static void key_sources(struct parser *p, char *rest)
+{
+	if (p->r->sources_line)
+		PERR(p, "sources is given twice (first on line %d): list them on one line", p->r->sources_line);
+	else
+		parse_words(rest, &p->r->sources), p->r->sources_line = p->lineno;
+}
+
+/* One step id of an `after` line: valid, not the step itself, not named twice. */
+static void add_after(struct parser *p, const char *dep)
+{
+	struct recipe *r = p->r;
+	if (!valid_id(dep)) {
+		PERR(p, "after: '%s' is not a step id (chN/PAGE)", dep);
+		return;
+	}
+	if (!strcmp(dep, p->id)) {
+		PERR(p, "after: a step cannot come after itself");
+		return;
+	}
+	for (size_t k = 0; k < r->nafter; k++)
+		if (!strcmp(r->after[k].id, dep)) {
+			PERR(p, "after: '%s' is named twice", dep);
+			return;
+		}
+	r->after = xrealloc(r->after, (r->nafter + 1) * sizeof *r->after);
+	r->after[r->nafter++] = (struct dep_ref){xstrdup(dep), p->lineno};
+}
+
+static void key_after(struct parser *p, char *rest)
+{
+	struct strv w = {0};
+	parse_words(rest, &w);
+	for (size_t i = 0; i < w.n; i++)
+		add_after(p, w.v[i]);
+	strv_free(&w);
+}
+
+static void key_sbu(struct parser *p, char *rest)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(rest, &end);
+	if (p->sbu_line)
+		PERR(p, "sbu is given twice (first on line %d)", p->sbu_line);
+	else if (errno || *end || !(v > 0) || v > 10000)
+		PERR(p, "sbu wants a positive number, not '%s'", rest);
+	else
+		p->r->sbu = v, p->sbu_line = p->lineno;
+}
+
+static void key_disk(struct parser *p, char *rest)
+{
+	if (p->r->disk_line)
+		PERR(p, "disk is given twice (first on line %d)", p->r->disk_line);
+	else if (recipe_parse_size(rest, &p->r->disk) < 0)
+		PERR(p, "disk wants a size such as 650M or 3.8G, not '%s'", rest);
+	else
+		p->r->disk_line = p->lineno;
+}
+
+static void key_exclusive(struct parser *p, char *rest)
+{
+	if (p->excl_line)
+		PERR(p, "exclusive is given twice (first on line %d)", p->excl_line);
+	else if (strcmp(rest, "yes") && strcmp(rest, "no"))
+		PERR(p, "exclusive wants yes or no, not '%s'", rest);
+	else
+		p->r->exclusive = !strcmp(rest, "yes"), p->excl_line = p->lineno;
+}
+
+static void key_mode(struct parser *p, char *rest)
+{
+	if (p->mode_line)
+		PERR(p, "mode is given twice (first on line %d)", p->mode_line);
+	else if (parse_mode(rest, &p->r->mode) < 0)
+		PERR(p, "unknown mode '%s' (user, host-root or chroot)", rest);
+	else
+		p->mode_line = p->lineno;
+}
+
+static void key_files(struct parser *p, char *rest)
+{
+	struct recipe *r = p->r;
+	if (r->files_line) {
+		PERR(p, "files is given twice (first on line %d)", r->files_line);
+		return;
+	}
+	r->files_line = p->lineno;
+	parse_words(rest, &r->files);
+	for (size_t i = 0; i < r->files.n; i++) {
+		const char *f = r->files.v[i];
+		char *rel = xasprintf("files/%s", f);
+		char *path = path_join(p->set->dir ? p->set->dir : ".", rel);
+		if (strstr(f, "..") || f[0] == '/')
+			PERR(p, "files: '%s' must be a name under book/files/", f);
+		else if (p->set->dir && !path_exists(path))
+			PERR(p, "files: %s does not exist", path);
+		free(path);
+		free(rel);
+	}
+}
+
+/* "[COUNT] TEXT": the book's expected test failures (docs/recipes.md) */
+static void key_known_failures(struct parser *p, char *rest)
+{
+	struct recipe *r = p->r;
+	if (r->known_line) {
+		PERR(p, "known-failures is given twice (first on line %d)", r->known_line);
+		return;
+	}
+	r->known_line = p->lineno;
+	const char *d = rest;
+	while (isdigit((unsigned char)*d))
+		d++;
+	if (d > rest && (*d == '\0' || *d == ' ' || *d == '\t')) {
+		if (d - rest > 6) {
+			PERR(p, "known-failures: the count '%.*s' is too large", (int)(d - rest), rest);
+			return;
+		}
+		r->known_count = strtol(rest, NULL, 10);
+		while (*d == ' ' || *d == '\t')
+			d++;
+		rest += d - rest;
+	}
+	r->known_failures = xstrdup(rest);
+}
+
+static const struct {
+	const char *key;
+	void (*parse)(struct parser *p, char *rest);
+} header_keys[] = {
+	{"title", key_title}, {"stage", key_stage}, {"sources", key_sources}, {"after", key_after},
+	{"sbu", key_sbu}, {"disk", key_disk}, {"exclusive", key_exclusive}, {"mode", key_mode},
+	{"files", key_files}, {"known-failures", key_known_failures},
+};
+
+/* ---- the lines ---- */
+
+/* A header line: blank, a comment, or "KEY VALUE". */
+static void header_line(struct parser *p, char *line)
+{
+	char *s = str_trim(line);
+	if (!*s || *s == '#')
+		return;
+	char *rest = split_key(s);
+	const char *key = s;
+	if (!*rest) {
+		PERR(p, "'%s' wants a value", key);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(header_keys); i++)
+		if (!strcmp(key, header_keys[i].key)) {
+			header_keys[i].parse(p, rest);
+			return;
+		}
+	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files, known-failures)", key);
+}
+
+/* The body collected so far becomes its section's text ("" for an empty one). */
+static void end_section(struct parser *p)
+{
+	if (p->section)
+		*p->section = p->body.data ? p->body.data : xstrdup("");
+	else
+		buf_free(&p->body);
+	p->body = (struct buf){0};
+	p->section = NULL;
+}
+
+/* "%NAME": the end of the header or of the section before; the start of NAME's body. */
+static void section_line(struct parser *p, char *line)
+{
+	struct recipe *r = p->r;
+	char *name = str_trim(line + 1);
+	char **target = !strcmp(name, "build") ? &r->build
+	              : !strcmp(name, "test") ? &r->test
+	              : !strcmp(name, "install") ? &r->install : NULL;
+	end_section(p);
+	p->seen_section = true;
+	if (!target) {
+		PERR(p, "unknown section '%%%s' (%%build, %%test, %%install)", name);
+		return;
+	}
+	if (*target) {
+		PERR(p, "section '%%%s' appears twice", name);
+		return;
+	}
+	p->section = target;
+	*(target == &r->build ? &r->build_line : target == &r->test ? &r->test_line : &r->install_line) = p->lineno;
+	buf_puts(&p->body, ""); /* an empty section is "" */
+}
+
+/* Append the next line of `*orig` (the original text, newline included) to `hashed`, unless it
+ * is a header's `disk` or `known-failures` line (they change nothing the step does). */
+static void hash_line(struct parser *p, const char *line, const char **orig, struct buf *hashed)
+{
+	const char *nl = strchr(*orig, '\n');
+	size_t len = nl ? (size_t)(nl - *orig) + 1 : strlen(*orig);
+	if (p->section || p->seen_section || !is_unhashed_line(line))
+		buf_add(hashed, *orig, len);
+	*orig += len;
+}
+
+/* After the last line: what every recipe needs, and the defaults. */
+static void finish_recipe(struct parser *p)
+{
+	struct recipe *r = p->r;
+	p->lineno = p->lineno ? p->lineno : 1;
+	if (!r->title)
+		PERR(p, "no 'title' line");
+	if (!p->stage_line)
+		PERR(p, "no 'stage' line");
+	if (!r->build)
+		PERR(p, "no %%build section");
+	r->stage = p->stage < 0 ? 0 : (size_t)p->stage;
+	if (!p->mode_line)
+		r->mode = p->stage >= 0 ? p->set->stages[p->stage].mode : MODE_USER;
+	if (r->sbu < 0)
+		r->sbu = 0.1;
+}
+
 int recipe_parse(const struct recipe_set *set, const char *file, const char *id, const char *text,
                  struct recipe *r, struct buf *errors)
 {
@@ -294,211 +560,26 @@ int recipe_parse(const struct recipe_set *set, const char *file, const char *id,
 	r->text = xstrdup(text);
 	r->sbu = -1;
 	r->known_count = -1;
-	int stage = -1, mode_line = 0, excl_line = 0;
-	bool has_mode = false;
-	char *copy = xstrdup(text), *cur = copy, *line;
-	int lineno = 0;
-	char **section = NULL;         /* the body being collected */
-	struct buf body = {0};
-	bool seen_section = false;
-	int title_line = 0, stage_line = 0, sbu_line = 0;
+	struct parser p = {.set = set, .file = file, .id = id, .r = r, .errors = errors, .stage = -1};
 	struct buf hashed = {0};       /* the text without its `disk` and `known-failures` lines */
 	const char *orig = text;       /* the current line in the original text */
-
+	char *copy = xstrdup(text), *cur = copy, *line;
 	while ((line = next_line(&cur))) {
-		lineno++;
-		/* the original line, with its newline, for the hashed text */
-		const char *onl = strchr(orig, '\n');
-		size_t olen = onl ? (size_t)(onl - orig) + 1 : strlen(orig);
-		const char *this_line = orig;
-		orig += olen;
-		if (section || seen_section || !is_unhashed_line(line))
-			buf_add(&hashed, this_line, olen); /* `disk` and `known-failures` lines are left out */
+		p.lineno++;
+		hash_line(&p, line, &orig, &hashed);
 		if (line[0] == '%' && isalpha((unsigned char)line[1])) {
-			char *name = str_trim(line + 1);
-			char **target = !strcmp(name, "build") ? &r->build
-			              : !strcmp(name, "test") ? &r->test
-			              : !strcmp(name, "install") ? &r->install : NULL;
-			if (section) {
-				*section = body.data ? body.data : xstrdup("");
-				body = (struct buf){0};
-			}
-			section = NULL;
-			seen_section = true;
-			if (!target) {
-				err(errors, file, lineno, "unknown section '%%%s' (%%build, %%test, %%install)", name);
-				continue;
-			}
-			if (*target) {
-				err(errors, file, lineno, "section '%%%s' appears twice", name);
-				continue;
-			}
-			section = target;
-			*(target == &r->build ? &r->build_line : target == &r->test ? &r->test_line : &r->install_line) = lineno;
-			buf_puts(&body, ""); /* an empty section is "" */
-			continue;
-		}
-		if (section) {
-			buf_puts(&body, line);
-			buf_puts(&body, "\n");
-			continue;
-		}
-		if (seen_section)
-			continue; /* the body of an unknown section (reported above) */
-		char *s = str_trim(line);
-		if (!*s || *s == '#')
-			continue;
-		char *rest = split_key(s);
-		const char *key = s;
-		if (!*rest) {
-			err(errors, file, lineno, "'%s' wants a value", key);
-			continue;
-		}
-		if (!strcmp(key, "title")) {
-			if (r->title)
-				err(errors, file, lineno, "title is given twice (first on line %d)", title_line);
-			else
-				r->title = xstrdup(rest), title_line = lineno;
-		} else if (!strcmp(key, "stage")) {
-			if (stage_line) {
-				err(errors, file, lineno, "stage is given twice (first on line %d)", stage_line);
-				continue;
-			}
-			stage_line = lineno;
-			stage = recipe_set_stage(set, rest);
-			if (stage < 0) {
-				struct buf names = {0};
-				for (size_t i = 0; i < set->nstages; i++)
-					buf_printf(&names, "%s%s", i ? " " : "", set->stages[i].name);
-				err(errors, file, lineno, "unknown stage '%s' (book/stages has: %s)", rest,
-				    names.data ? names.data : "none");
-				buf_free(&names);
-			}
-		} else if (!strcmp(key, "sources")) {
-			if (r->sources_line)
-				err(errors, file, lineno, "sources is given twice (first on line %d): list them on one line",
-				    r->sources_line);
-			else
-				parse_words(rest, &r->sources), r->sources_line = lineno;
-		} else if (!strcmp(key, "after")) {
-			struct strv w = {0};
-			parse_words(rest, &w);
-			for (size_t i = 0; i < w.n; i++) {
-				if (!valid_id(w.v[i])) {
-					err(errors, file, lineno, "after: '%s' is not a step id (chN/PAGE)", w.v[i]);
-					continue;
-				}
-				if (!strcmp(w.v[i], id)) {
-					err(errors, file, lineno, "after: a step cannot come after itself");
-					continue;
-				}
-				bool dup = false;
-				for (size_t k = 0; k < r->nafter; k++)
-					if (!strcmp(r->after[k].id, w.v[i]))
-						dup = true;
-				if (dup) {
-					err(errors, file, lineno, "after: '%s' is named twice", w.v[i]);
-					continue;
-				}
-				r->after = xrealloc(r->after, (r->nafter + 1) * sizeof *r->after);
-				r->after[r->nafter++] = (struct dep_ref){xstrdup(w.v[i]), lineno};
-			}
-			strv_free(&w);
-		} else if (!strcmp(key, "sbu")) {
-			char *end;
-			errno = 0;
-			double v = strtod(rest, &end);
-			if (sbu_line)
-				err(errors, file, lineno, "sbu is given twice (first on line %d)", sbu_line);
-			else if (errno || *end || !(v > 0) || v > 10000)
-				err(errors, file, lineno, "sbu wants a positive number, not '%s'", rest);
-			else
-				r->sbu = v, sbu_line = lineno;
-		} else if (!strcmp(key, "disk")) {
-			if (r->disk_line)
-				err(errors, file, lineno, "disk is given twice (first on line %d)", r->disk_line);
-			else if (recipe_parse_size(rest, &r->disk) < 0)
-				err(errors, file, lineno, "disk wants a size such as 650M or 3.8G, not '%s'", rest);
-			else
-				r->disk_line = lineno;
-		} else if (!strcmp(key, "exclusive")) {
-			if (excl_line)
-				err(errors, file, lineno, "exclusive is given twice (first on line %d)", excl_line);
-			else if (strcmp(rest, "yes") && strcmp(rest, "no"))
-				err(errors, file, lineno, "exclusive wants yes or no, not '%s'", rest);
-			else
-				r->exclusive = !strcmp(rest, "yes"), excl_line = lineno;
-		} else if (!strcmp(key, "mode")) {
-			if (mode_line)
-				err(errors, file, lineno, "mode is given twice (first on line %d)", mode_line);
-			else if (parse_mode(rest, &r->mode) < 0)
-				err(errors, file, lineno, "unknown mode '%s' (user, host-root or chroot)", rest);
-			else
-				has_mode = true, mode_line = lineno;
-		} else if (!strcmp(key, "files")) {
-			if (r->files_line) {
-				err(errors, file, lineno, "files is given twice (first on line %d)", r->files_line);
-				continue;
-			}
-			r->files_line = lineno;
-			parse_words(rest, &r->files);
-			for (size_t i = 0; i < r->files.n; i++) {
-				const char *f = r->files.v[i];
-				char *rel = xasprintf("files/%s", f);
-				char *p = path_join(set->dir ? set->dir : ".", rel);
-				if (strstr(f, "..") || f[0] == '/')
-					err(errors, file, lineno, "files: '%s' must be a name under book/files/", f);
-				else if (set->dir && !path_exists(p))
-					err(errors, file, lineno, "files: %s does not exist", p);
-				free(p);
-				free(rel);
-			}
-		} else if (!strcmp(key, "known-failures")) {
-			/* "[COUNT] TEXT": the book's expected test failures (docs/recipes.md) */
-			if (r->known_line) {
-				err(errors, file, lineno, "known-failures is given twice (first on line %d)", r->known_line);
-				continue;
-			}
-			r->known_line = lineno;
-			const char *p = rest;
-			while (isdigit((unsigned char)*p))
-				p++;
-			if (p > rest && (*p == '\0' || *p == ' ' || *p == '\t')) {
-				if (p - rest > 6) {
-					err(errors, file, lineno, "known-failures: the count '%.*s' is too large", (int)(p - rest), rest);
-					continue;
-				}
-				r->known_count = strtol(rest, NULL, 10);
-				while (*p == ' ' || *p == '\t')
-					p++;
-				rest += p - rest;
-			}
-			r->known_failures = xstrdup(rest);
-		} else {
-			err(errors, file, lineno,
-			    "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files, known-failures)",
-			    key);
-		}
+			section_line(&p, line);
+		} else if (p.section) {
+			buf_puts(&p.body, line);
+			buf_puts(&p.body, "\n");
+		} else if (!p.seen_section) {
+			header_line(&p, line);
+		} /* else: the body of an unknown section (reported at its line) */
 	}
-	if (section)
-		*section = body.data ? body.data : xstrdup("");
-	else
-		buf_free(&body);
+	end_section(&p);
 	free(copy);
 	r->hashed = hashed.data ? hashed.data : xstrdup("");
-
-	int last = lineno ? lineno : 1;
-	if (!r->title)
-		err(errors, file, last, "no 'title' line");
-	if (!stage_line)
-		err(errors, file, last, "no 'stage' line");
-	if (!r->build)
-		err(errors, file, last, "no %%build section");
-	r->stage = stage < 0 ? 0 : (size_t)stage;
-	if (!has_mode)
-		r->mode = stage >= 0 ? set->stages[stage].mode : MODE_USER;
-	if (r->sbu < 0)
-		r->sbu = 0.1;
+	finish_recipe(&p);
 	return errors->len == before ? 0 : -1;
 }
 

@@ -1,7 +1,7 @@
 /* sysconfig: settings of the new system that the steps read. */
 #include "book/sysconfig.h"
 
-#include "disk/image.h"
+#include "book/diskids.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -112,7 +112,7 @@ int sysconfig_env(const struct config *cfg, struct strv *env)
 	strv_push(env, xasprintf("LFSBUILD_ROOT_PASSWORD_HASH=%s", hash));
 	/* The disk's ids, so that fstab and grub.cfg (chapter 10) agree with the disk `image` writes. */
 	struct disk_ids ids;
-	if (image_disk_ids(cfg, &ids) < 0) {
+	if (disk_ids_load(cfg, &ids) < 0) {
 		free(hash);
 		return -1;
 	}

@@ -38,7 +38,7 @@ void cli_help(const struct command *cmd, FILE *out)
 		fprintf(out, "usage: lfsbuild [options] %s%s%s\n\n%s\n\n%s\n", cmd->name,
 		        cmd->usage[0] ? " " : "", cmd->usage, cmd->summary, cmd->help);
 		fprintf(out, "\noptions of %s:\n", cmd->name);
-		config_print_options(cmd, out);
+		config_print_options(cmd->name, out);
 		fprintf(out, "\nglobal options:\n");
 		config_print_options(NULL, out);
 		return;
@@ -67,6 +67,16 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 		fprintf(stderr, "\nusage: lfsbuild [options] %s %s\nTry 'lfsbuild help %s'.\n", cmd->name, cmd->usage, cmd->name);
 	else
 		fprintf(stderr, "\nusage: lfsbuild [options] COMMAND [args]\nTry 'lfsbuild --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* config_parse failed: a usage error with the usage of `cmd` (NULL: lfsbuild's), or a bad value
+ * alone. EXIT_USAGE. */
+static int parse_error(const struct command *cmd, const struct config_error *err)
+{
+	if (err->usage)
+		return cli_usage_error(cmd, "%s", err->msg);
+	fprintf(stderr, "lfsbuild: %s\n", err->msg);
 	return EXIT_USAGE;
 }
 
@@ -108,9 +118,10 @@ int cli_main(int argc, char **argv)
 	}
 	static struct config cfg;
 	config_init(&cfg);
-	int first = config_parse(&cfg, NULL, argc, argv);
+	struct config_error err;
+	int first = config_parse(&cfg, NULL, argc, argv, &err);
 	if (first < 0)
-		return EXIT_USAGE;
+		return parse_error(NULL, &err);
 	if (first >= argc)
 		return cli_usage_error(NULL, "no command given");
 	const struct command *cmd = cli_find(argv[first]);
@@ -126,9 +137,9 @@ int cli_main(int argc, char **argv)
 			return EXIT_OK;
 		}
 	}
-	int op = config_parse(&cfg, cmd, cargc, cargv);
+	int op = config_parse(&cfg, cmd->name, cargc, cargv, &err);
 	if (op < 0)
-		return EXIT_USAGE;
+		return parse_error(cmd, &err);
 	config_finish(&cfg);
 	return cmd->run(&cfg, cargc - op, cargv + op);
 }

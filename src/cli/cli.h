@@ -3,9 +3,6 @@
 #include <stdio.h>
 #include "config/config.h"
 
-/* Exit statuses of lfsbuild. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
 struct command {
 	const char *name;
 	const char *summary;    /* one line for `lfsbuild --help` */

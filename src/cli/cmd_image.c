@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "book/diskids.h"
 #include "disk/image.h"
 #include "lib/util.h"
 
@@ -15,7 +16,7 @@ static int run(struct config *cfg, int argc, char **argv)
 	if (image_parse_size(cfg->size, &size) < 0)
 		return cli_usage_error(&cmd_image, "--size wants a size such as 50G, 2048M or 1T, not '%s'", cfg->size);
 	struct disk_ids ids;
-	if (image_disk_ids(cfg, &ids) < 0)
+	if (disk_ids_load(cfg, &ids) < 0)
 		return EXIT_FAIL;
 	char *tmp = config_path(cfg, "tmp"), *logs = config_path(cfg, "logs");
 	char *log = path_join(logs, "image.log");

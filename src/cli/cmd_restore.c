@@ -10,7 +10,7 @@
 #include "book/manifest.h"
 #include "book/recipe.h"
 #include "state/state.h"
-#include "sources/unpack.h"
+#include "engine/snapshot.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {

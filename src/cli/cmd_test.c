@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "book/diskids.h"
 #include "disk/image.h"
 #include "disk/qemu.h"
 #include "lib/util.h"
@@ -189,6 +190,133 @@ static int login(struct qemu_session *s, const char *password, int timeout, cons
 	return errorf("no shell after logging in as root; see %s", transcript);
 }
 
+/* The disk's ids as variables of the checks (${ESP_PARTUUID}, ...), when `idfile`
+ * (WORKDIR/state/disk.conf) exists. 0, or -1 after saying what failed. */
+static int disk_vars(const struct config *cfg, const char *idfile, struct strv *vars)
+{
+	if (!path_exists(idfile))
+		return 0;
+	struct disk_ids ids;
+	if (disk_ids_load(cfg, &ids) < 0)
+		return -1;
+	strv_push(vars, xasprintf("DISK_GUID=%s", ids.disk));
+	strv_push(vars, xasprintf("ESP_PARTUUID=%s", ids.esp));
+	strv_push(vars, xasprintf("ROOT_PARTUUID=%s", ids.root));
+	strv_push(vars, xasprintf("ROOT_FS_UUID=%s", ids.root_fs));
+	return 0;
+}
+
+/* The first line of WORKDIR/root-password (malloc'd), or NULL: then root without a password. */
+static char *root_password(const char *pwfile)
+{
+	char *password = read_file(pwfile, NULL);
+	if (password)
+		password[strcspn(password, "\r\n")] = '\0';
+	else
+		printf("boot-test: no %s: trying root without a password\n", pwfile);
+	return password;
+}
+
+/* Quiet the kernel on the console, no pagers, no colours. */
+static void quiet_shell(struct qemu_session *s)
+{
+	struct buf junk = {0};
+	int st;
+	qemu_run(s, "dmesg -n 1 2>/dev/null; unset PROMPT_COMMAND; PS1='# ' PS2=''; "
+	         "export PAGER=cat SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 TERM=dumb LC_ALL=C", 30,
+	         &junk, &st);
+	buf_free(&junk);
+}
+
+/* One check with its variables expanded, and what it gave. */
+struct attempt {
+	char *missing;          /* the first ${VAR} without a value (then nothing ran) */
+	char *cmd, *want, *sub; /* run, expect, contains expanded */
+	struct buf out;
+	int status, r;          /* exit status; qemu_run's result (-1 timed out, -2 QEMU exited) */
+	const char *why;        /* NULL: passed */
+};
+
+/* Run the check (unless a variable is missing) and judge its output. */
+static void attempt_check(struct qemu_session *s, const struct check *k, const struct strv *vars, struct attempt *a)
+{
+	*a = (struct attempt){.status = -1};
+	a->cmd = expand(k->run, vars, &a->missing);
+	a->want = a->cmd && k->expect ? expand(k->expect, vars, &a->missing) : NULL;
+	a->sub = a->cmd && k->contains && !a->missing ? expand(k->contains, vars, &a->missing) : NULL;
+	buf_puts(&a->out, "");
+	if (a->missing) {
+		a->why = "unknown variable";
+		return;
+	}
+	qemu_note(s, "check: %s", k->name);
+	a->r = qemu_run(s, a->cmd, k->timeout, &a->out, &a->status);
+	if (a->r == -1)
+		a->why = "timed out";
+	else if (a->r == -2)
+		a->why = "QEMU exited";
+	else if (a->status != 0)
+		a->why = "non-zero exit status";
+	else if (a->want && !has_line(a->out.data, a->want))
+		a->why = "no line equal to the expected text";
+	else if (a->sub && !strstr(a->out.data, a->sub))
+		a->why = "the expected text is missing";
+}
+
+/* Why a check failed: the reason, the command, what was wanted, the output. */
+static void print_failure(const struct check *k, const struct attempt *a, const char *idfile)
+{
+	printf("    why: %s", a->why);
+	if (a->missing)
+		printf(" ${%s} (%s has no value for it)\n", a->missing, idfile);
+	else if (a->r == 0)
+		printf(", exit status %d\n", a->status);
+	else
+		printf(" after %d s\n", k->timeout);
+	print_indented("command: ", a->cmd ? a->cmd : k->run);
+	if (a->want)
+		print_indented("wanted a line: ", a->want);
+	if (a->sub)
+		print_indented("wanted: ", a->sub);
+	if (!a->missing)
+		print_indented("output: ", a->out.data);
+}
+
+/* Run one check and print its PASS or FAIL line. Returns whether it passed; *qemu_gone is set
+ * when QEMU exited (no check can run after it). */
+static bool run_check(struct qemu_session *s, const struct check *k, const struct strv *vars, const char *idfile,
+                      bool *qemu_gone)
+{
+	double t = now_mono();
+	struct attempt a;
+	attempt_check(s, k, vars, &a);
+	printf("%s %s (%.1f s)\n", a.why ? "FAIL" : "PASS", k->name, now_mono() - t);
+	if (a.why)
+		print_failure(k, &a, idfile);
+	fflush(stdout);
+	*qemu_gone = a.r == -2;
+	free(a.missing);
+	free(a.cmd);
+	free(a.want);
+	free(a.sub);
+	buf_free(&a.out);
+	return !a.why;
+}
+
+/* Power the guest off (QEMU gets 180 s to exit) and print its PASS or FAIL line; true when QEMU
+ * exited cleanly. The session is gone afterwards. */
+static bool power_off(struct qemu_session *s)
+{
+	qemu_note(s, "poweroff");
+	qemu_send(s, "poweroff\r");
+	double t = now_mono();
+	int qrc = qemu_finish(s, 180);
+	bool off = qrc == 0;
+	printf("%s poweroff: QEMU %s (%.1f s)\n", off ? "PASS" : "FAIL",
+	       off ? "exited" : qrc < 0 ? "did not exit and was killed" : "exited with an error", now_mono() - t);
+	return off;
+}
+
 static int run(struct config *cfg, int argc, char **argv)
 {
 	if (argc > 1)
@@ -209,23 +337,9 @@ static int run(struct config *cfg, int argc, char **argv)
 		errorf("%s: no such image (make it with: lfsbuild image)", image);
 		goto out;
 	}
-	if (!(checks = load_checks(checks_path, &nchecks)))
+	if (!(checks = load_checks(checks_path, &nchecks)) || disk_vars(cfg, idfile, &vars) < 0)
 		goto out;
-	if (path_exists(idfile)) {
-		struct disk_ids ids;
-		if (image_disk_ids(cfg, &ids) < 0)
-			goto out;
-		strv_push(&vars, xasprintf("DISK_GUID=%s", ids.disk));
-		strv_push(&vars, xasprintf("ESP_PARTUUID=%s", ids.esp));
-		strv_push(&vars, xasprintf("ROOT_PARTUUID=%s", ids.root));
-		strv_push(&vars, xasprintf("ROOT_FS_UUID=%s", ids.root_fs));
-	}
-	password = read_file(pwfile, NULL);
-	if (password) {
-		password[strcspn(password, "\r\n")] = '\0';
-	} else {
-		printf("boot-test: no %s: trying root without a password\n", pwfile);
-	}
+	password = root_password(pwfile);
 	if (mkdir_p(logs, 0755) < 0) {
 		errorf("cannot create %s:", logs);
 		goto out;
@@ -236,84 +350,16 @@ static int run(struct config *cfg, int argc, char **argv)
 		.image = image, .scratch = scratch, .memory = cfg->memory, .cpus = cfg->cpus, .cpu = cfg->cpu, .headless = true,
 		.snapshot = true,
 	};
-	if (!(s = qemu_start(&o, transcript)))
+	if (!(s = qemu_start(&o, transcript)) || login(s, password, cfg->timeout, transcript) < 0)
 		goto out;
-	if (login(s, password, cfg->timeout, transcript) < 0)
-		goto out;
-	struct buf junk = {0};
-	int st;
-	/* Quiet the kernel on the console, no pagers, no colours. */
-	qemu_run(s, "dmesg -n 1 2>/dev/null; unset PROMPT_COMMAND; PS1='# ' PS2=''; "
-	         "export PAGER=cat SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 TERM=dumb LC_ALL=C", 30,
-	         &junk, &st);
-	buf_free(&junk);
+	quiet_shell(s);
 
 	int passed = 0;
-	for (int i = 0; i < nchecks; i++) {
-		struct check *k = &checks[i];
-		char *missing = NULL;
-		char *cmd = expand(k->run, &vars, &missing);
-		char *want = cmd && k->expect ? expand(k->expect, &vars, &missing) : NULL;
-		char *sub = cmd && k->contains && !missing ? expand(k->contains, &vars, &missing) : NULL;
-		struct buf out = {0};
-		buf_puts(&out, "");
-		int status = -1, r = 0;
-		double t = now_mono();
-		bool ok = false;
-		const char *why = NULL;
-		if (missing) {
-			why = "unknown variable";
-		} else {
-			qemu_note(s, "check: %s", k->name);
-			r = qemu_run(s, cmd, k->timeout, &out, &status);
-			if (r == -1)
-				why = "timed out";
-			else if (r == -2)
-				why = "QEMU exited";
-			else if (status != 0)
-				why = "non-zero exit status";
-			else if (want && !has_line(out.data, want))
-				why = "no line equal to the expected text";
-			else if (sub && !strstr(out.data, sub))
-				why = "the expected text is missing";
-			else
-				ok = true;
-		}
-		printf("%s %s (%.1f s)\n", ok ? "PASS" : "FAIL", k->name, now_mono() - t);
-		if (!ok) {
-			printf("    why: %s", why);
-			if (missing)
-				printf(" ${%s} (%s has no value for it)\n", missing, idfile);
-			else if (r == 0)
-				printf(", exit status %d\n", status);
-			else
-				printf(" after %d s\n", k->timeout);
-			print_indented("command: ", cmd ? cmd : k->run);
-			if (want)
-				print_indented("wanted a line: ", want);
-			if (sub)
-				print_indented("wanted: ", sub);
-			if (!missing)
-				print_indented("output: ", out.data);
-		}
-		fflush(stdout);
-		passed += ok;
-		free(missing);
-		free(cmd);
-		free(want);
-		free(sub);
-		buf_free(&out);
-		if (r == -2)
-			break;
-	}
-	qemu_note(s, "poweroff");
-	qemu_send(s, "poweroff\r");
-	double t = now_mono();
-	int qrc = qemu_finish(s, 180);
+	bool qemu_gone = false;
+	for (int i = 0; i < nchecks && !qemu_gone; i++)
+		passed += run_check(s, &checks[i], &vars, idfile, &qemu_gone);
+	bool off = power_off(s);
 	s = NULL;
-	bool off = qrc == 0;
-	printf("%s poweroff: QEMU %s (%.1f s)\n", off ? "PASS" : "FAIL",
-	       off ? "exited" : qrc < 0 ? "did not exit and was killed" : "exited with an error", now_mono() - t);
 	printf("boot-test: %d of %d checks passed%s; transcript %s\n", passed, nchecks, off ? "" : ", poweroff failed",
 	       transcript);
 	rc = passed == nchecks && off ? EXIT_OK : EXIT_FAIL;

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
-
 enum kind { K_FLAG, K_COUNT, K_STR, K_INT, K_LIST };
 
 struct optdef {
@@ -85,15 +83,17 @@ static bool in_words(const char *words, const char *w)
 	return false;
 }
 
-static bool applies(const struct optdef *o, const struct command *cmd)
+static bool applies(const struct optdef *o, const char *cmd)
 {
-	return !o->cmds || (cmd && in_words(o->cmds, cmd->name));
+	return !o->cmds || (cmd && in_words(o->cmds, cmd));
 }
 
 /* Which options were set on the command line or the environment: the config file leaves those. */
 static bool set_by_user[ARRAY_LEN(opts)];
 
-static int set_option(struct config *cfg, size_t i, const char *arg, const char *origin)
+/* Set option i from `arg` (given by `origin`: the command line, a variable, the config file).
+ * 0, or -1 with "ORIGIN: --NAME wants ..." in errbuf. */
+static int set_option(struct config *cfg, size_t i, const char *arg, const char *origin, char *errbuf, size_t errlen)
 {
 	const struct optdef *o = &opts[i];
 	void *field = (char *)cfg + o->off;
@@ -112,10 +112,8 @@ static int set_option(struct config *cfg, size_t i, const char *arg, const char 
 		char *end;
 		errno = 0;
 		long v = strtol(arg, &end, 10);
-		if (errno || *end || end == arg || v < 1 || v > 4096) {
-			fprintf(stderr, "lfsbuild: %s: --%s wants a positive number, not '%s'\n", origin, o->lng, arg);
-			return -1;
-		}
+		if (errno || *end || end == arg || v < 1 || v > 4096)
+			return set_error(errbuf, errlen, "%s: --%s wants a positive number, not '%s'", origin, o->lng, arg);
 		*(int *)field = (int)v;
 		break;
 	}
@@ -144,15 +142,20 @@ void config_init(struct config *cfg)
 			continue;
 		if (opts[i].kind == K_FLAG && (!strcmp(v, "0") || !strcmp(v, "no")))
 			continue;
-		if (set_option(cfg, i, v, opts[i].env) < 0)
+		char err[256];
+		if (set_option(cfg, i, v, opts[i].env, err, sizeof err) < 0) {
+			fprintf(stderr, "lfsbuild: %s\n", err);
 			exit(EXIT_USAGE);
+		}
 	}
 	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
 		cfg->no_color = true;
 }
 
-int config_parse(struct config *cfg, const struct command *cmd, int argc, char **argv)
+int config_parse(struct config *cfg, const char *cmd, int argc, char **argv, struct config_error *err)
 {
+	err->msg[0] = '\0';
+	err->usage = false;
 	struct option lo[ARRAY_LEN(opts) + 1];
 	char so[2 + 3 * ARRAY_LEN(opts) + 1];
 	size_t nl = 0, ns = 0;
@@ -186,10 +189,12 @@ int config_parse(struct config *cfg, const struct command *cmd, int argc, char *
 		if (c == '?' || c == ':') {
 			const char *what = argv[optind - 1];
 			if (c == '?')
-				cli_usage_error(cmd, "unknown option '%s'%s", optopt ? (char[]){'-', (char)optopt, 0} : what,
-				                cmd ? "" : " (options of a command go after its name)");
+				set_error(err->msg, sizeof err->msg, "unknown option '%s'%s",
+				          optopt ? (char[]){'-', (char)optopt, 0} : what,
+				          cmd ? "" : " (options of a command go after its name)");
 			else
-				cli_usage_error(cmd, "option '%s' needs an argument", what);
+				set_error(err->msg, sizeof err->msg, "option '%s' needs an argument", what);
+			err->usage = true;
 			free(operands);
 			return -1;
 		}
@@ -199,7 +204,7 @@ int config_parse(struct config *cfg, const struct command *cmd, int argc, char *
 				if (opts[i].shrt == c && applies(&opts[i], cmd))
 					break;
 		}
-		if (set_option(cfg, i, optarg, "command line") < 0) {
+		if (set_option(cfg, i, optarg, "command line", err->msg, sizeof err->msg) < 0) {
 			free(operands);
 			return -1;
 		}
@@ -244,8 +249,11 @@ static void read_config_file(struct config *cfg, const char *path)
 			continue;
 		if (opts[i].kind == K_FLAG && (!strcmp(val, "no") || !strcmp(val, "0") || !strcmp(val, "false")))
 			continue;
-		if (set_option(cfg, i, val, path) < 0)
+		char err[PATH_MAX + 256];
+		if (set_option(cfg, i, val, path, err, sizeof err) < 0) {
+			fprintf(stderr, "lfsbuild: %s\n", err);
 			exit(EXIT_USAGE);
+		}
 	}
 	free(text);
 }
@@ -309,11 +317,11 @@ char *config_path(const struct config *cfg, const char *sub)
 	return path_join(cfg->workdir, sub);
 }
 
-void config_print_options(const struct command *cmd, FILE *out)
+void config_print_options(const char *cmd, FILE *out)
 {
 	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
 		const struct optdef *o = &opts[i];
-		if (cmd ? !o->cmds || !in_words(o->cmds, cmd->name) : o->cmds != NULL)
+		if (cmd ? !o->cmds || !in_words(o->cmds, cmd) : o->cmds != NULL)
 			continue;
 		char left[64];
 		if (o->shrt)

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include "lib/util.h"
 
+/* Exit statuses of lfsbuild (config_init and config_finish exit with EXIT_USAGE on a bad value). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
 struct config {
 	/* global */
 	char *workdir;          /* -C DIR, LFSBUILD_DIR; absolute; default ./lfs-work */
@@ -55,16 +58,22 @@ struct config {
 	bool with_sources;      /* --with-sources (clean --all: also the source cache) */
 };
 
-struct command;
+/* Why config_parse failed: the message (without "lfsbuild: "), and whether it is a usage error
+ * (an unknown option, a missing argument: the caller adds the command's usage) or a bad value
+ * ("command line: --jobs wants a positive number, not 'x'": the message alone). */
+struct config_error {
+	char msg[512];
+	bool usage;
+};
 
-/* Fill defaults, read the environment, parse options valid for `cmd` (NULL: global ones only,
- * stopping at the first operand). Returns the index of the first operand, or -1 after printing
- * a usage error. */
-int config_parse(struct config *cfg, const struct command *cmd, int argc, char **argv);
+/* Parse the options valid for the command named `cmd` (NULL: the global ones only, stopping at
+ * the first operand, the command's name), on top of config_init's defaults and environment.
+ * Returns the index of the first operand, or -1 with the reason in *err (nothing printed). */
+int config_parse(struct config *cfg, const char *cmd, int argc, char **argv, struct config_error *err);
 /* Set the defaults that depend on others (sources from workdir, ...) and read the config file. */
 void config_finish(struct config *cfg);
-/* Print the options that apply to `cmd` (NULL: the global ones) in --help form. */
-void config_print_options(const struct command *cmd, FILE *out);
+/* Print the options that apply to the command named `cmd` (NULL: the global ones) in --help form. */
+void config_print_options(const char *cmd, FILE *out);
 void config_init(struct config *cfg);
 /* Free what the configuration holds. */
 void config_free(struct config *cfg);

@@ -14,77 +14,11 @@
 
 #include "lib/exec.h"
 #include "disk/gpt.h"
+#include "lib/fileutil.h"
 #include "lib/util.h"
 
 #define MIB (1024ull * 1024ull)
 #define MIN_ROOT_BYTES (64 * MIB)
-
-/* ---- the disk's identity ---- */
-
-static int ids_from_text(char *text, struct disk_ids *ids)
-{
-	memset(ids, 0, sizeof *ids);
-	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-		if (!eq || *line == '#')
-			continue;
-		*eq = '\0';
-		const char *v = eq + 1;
-		struct gpt_guid g;
-		char *dst = !strcmp(line, "DISK_GUID") ? ids->disk : !strcmp(line, "ESP_PARTUUID") ? ids->esp
-		          : !strcmp(line, "ROOT_PARTUUID") ? ids->root : !strcmp(line, "ROOT_FS_UUID") ? ids->root_fs : NULL;
-		if (!dst)
-			continue;
-		if (gpt_guid_parse(v, &g) < 0)
-			return -1;
-		gpt_guid_format(&g, dst);
-	}
-	return ids->disk[0] && ids->esp[0] && ids->root[0] && ids->root_fs[0] ? 0 : -1;
-}
-
-int image_disk_ids(const struct config *cfg, struct disk_ids *ids)
-{
-	char *dir = config_path(cfg, "state");
-	char *path = path_join(dir, "disk.conf");
-	int rc = -1;
-	char *text = read_file(path, NULL);
-	if (text) {
-		if (ids_from_text(text, ids) == 0)
-			rc = 0;
-		else
-			errorf("%s: not a valid disk identity (DISK_GUID, ESP_PARTUUID, ROOT_PARTUUID, ROOT_FS_UUID); "
-			       "fix it, or remove it to get new ids (then rebuild ch10/fstab and ch10/grub)", path);
-		goto out;
-	}
-	if (errno != ENOENT) {
-		errorf("cannot read %s:", path);
-		goto out;
-	}
-	struct gpt_guid g[4];
-	for (int i = 0; i < 4; i++)
-		if (gpt_guid_random(&g[i]) < 0) {
-			errorf("getrandom:");
-			goto out;
-		}
-	gpt_guid_format(&g[0], ids->disk);
-	gpt_guid_format(&g[1], ids->esp);
-	gpt_guid_format(&g[2], ids->root);
-	gpt_guid_format(&g[3], ids->root_fs);
-	char *body = xasprintf("# The identity of the lfsbuild disk image, made once: /etc/fstab and grub.cfg\n"
-	                       "# (ch10/fstab, ch10/grub) and `lfsbuild image` all read it.\n"
-	                       "DISK_GUID=%s\nESP_PARTUUID=%s\nROOT_PARTUUID=%s\nROOT_FS_UUID=%s\n",
-	                       ids->disk, ids->esp, ids->root, ids->root_fs);
-	if (mkdir_p(dir, 0755) < 0 || write_file_atomic(path, body, strlen(body), 0644) < 0)
-		errorf("cannot write %s:", path);
-	else
-		rc = 0;
-	free(body);
-out:
-	free(text);
-	free(path);
-	free(dir);
-	return rc;
-}
 
 int image_parse_size(const char *text, uint64_t *bytes)
 {
@@ -111,75 +45,6 @@ int image_parse_size(const char *text, uint64_t *bytes)
 		return -1;
 	*bytes = (uint64_t)v << shift;
 	return 0;
-}
-
-/* ---- sparse copy ---- */
-
-static int copy_range(int in, int out, off_t off, off_t len, uint64_t out_off)
-{
-	loff_t ip = off, op = (loff_t)(out_off + (uint64_t)off);
-	while (len > 0) {
-		ssize_t n = copy_file_range(in, &ip, out, &op, (size_t)(len > (1 << 30) ? (1 << 30) : len), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
-			break; /* fall back to read/write for the rest */
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		len -= n;
-	}
-	static char chunk[1 << 20];
-	while (len > 0) {
-		ssize_t n = pread(in, chunk, (size_t)(len > (off_t)sizeof chunk ? (off_t)sizeof chunk : len), ip);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		for (ssize_t done = 0; done < n;) {
-			ssize_t w = pwrite(out, chunk + done, (size_t)(n - done), op + done);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -1;
-			done += w;
-		}
-		ip += n;
-		op += n;
-		len -= n;
-	}
-	return 0;
-}
-
-int64_t image_copy_sparse(int in, int out, uint64_t out_off)
-{
-	struct stat st;
-	if (fstat(in, &st) < 0)
-		return -1;
-	int64_t copied = 0;
-	off_t pos = 0;
-	while (pos < st.st_size) {
-		off_t data = lseek(in, pos, SEEK_DATA);
-		if (data < 0) {
-			if (errno == ENXIO)
-				break; /* only a hole is left */
-			return -1;
-		}
-		off_t hole = lseek(in, data, SEEK_HOLE);
-		if (hole < 0)
-			return -1;
-		if (copy_range(in, out, data, hole - data, out_off) < 0)
-			return -1;
-		copied += hole - data;
-		pos = hole;
-	}
-	return copied;
 }
 
 /* ---- the build ---- */
@@ -333,13 +198,9 @@ static int make_root(const struct image_opts *o, const char *img, uint64_t bytes
 
 static int copy_into(const char *from, int disk, uint64_t off, const char *disk_path)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return errorf("cannot open %s:", from);
-	int64_t n = image_copy_sparse(in, disk, off);
-	close(in);
-	if (n < 0)
-		return errorf("copying %s into %s at offset %llu:", from, disk_path, (unsigned long long)off);
+	char err[1024];
+	if (file_copy_into(from, disk, off, disk_path, err, sizeof err) < 0)
+		return errorf("%s", err);
 	return 0;
 }
 
@@ -349,143 +210,180 @@ static double file_bytes_on_disk(const char *path)
 	return stat(path, &st) == 0 ? (double)st.st_blocks * 512.0 : 0;
 }
 
-int image_build(const struct image_opts *o)
+/* The partition table for o->size with the disk's ids, after checking that there is a root to
+ * put on it. 0, or -1 after saying what is wrong. */
+static int plan_disk(const struct image_opts *o, struct gpt_layout *l)
 {
 	if (!is_dir(o->root))
 		return errorf("%s: no such directory (build the system first: lfsbuild build, or give --root DIR)", o->root);
-	char *efidir = path_join(o->root, "boot/efi");
 	char *bootx = path_join(o->root, "boot/efi/EFI/BOOT/BOOTX64.EFI");
 	if (!path_exists(bootx))
 		warnx("%s is missing: the disk will have no boot loader (step ch10/grub installs it)", bootx);
 	free(bootx);
-
 	struct gpt_guid disk, esp, root;
 	gpt_guid_parse(o->ids->disk, &disk);
 	gpt_guid_parse(o->ids->esp, &esp);
 	gpt_guid_parse(o->ids->root, &root);
-	struct gpt_layout l;
-	if (gpt_plan(o->size, MIN_ROOT_BYTES, &disk, &esp, &root, &l) < 0) {
-		free(efidir);
+	if (gpt_plan(o->size, MIN_ROOT_BYTES, &disk, &esp, &root, l) < 0)
 		return errorf("a disk of %s is too small: it needs 301 MiB for the ESP and at least %s of root (--size)",
 		              fmt_bytes((double)o->size), fmt_bytes((double)MIN_ROOT_BYTES));
-	}
-	uint64_t esp_bytes = (l.part[0].last - l.part[0].first + 1) * GPT_SECTOR;
-	uint64_t root_bytes = (l.part[1].last - l.part[1].first + 1) * GPT_SECTOR;
+	return 0;
+}
 
-	if (mkdir_p(o->tmpdir, 0755) < 0) {
-		free(efidir);
+static uint64_t part_bytes(const struct gpt_layout *l, int i)
+{
+	return (l->part[i].last - l->part[i].first + 1) * GPT_SECTOR;
+}
+
+/* The scratch files of one build, in a new directory o->tmpdir/image.XXXXXX. */
+struct scratch {
+	char *dir, *esp, *root, *raw;
+};
+
+static int scratch_make(const struct image_opts *o, struct scratch *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	if (mkdir_p(o->tmpdir, 0755) < 0)
 		return errorf("cannot create %s:", o->tmpdir);
-	}
-	char *tmpl = path_join(o->tmpdir, "image.XXXXXX");
-	if (!mkdtemp(tmpl)) {
+	sc->dir = path_join(o->tmpdir, "image.XXXXXX");
+	if (!mkdtemp(sc->dir)) {
 		errorf("cannot create a directory in %s:", o->tmpdir);
-		free(tmpl);
-		free(efidir);
+		free(sc->dir);
+		sc->dir = NULL;
 		return -1;
 	}
-	char *esp_img = path_join(tmpl, "esp.fat"), *root_img = path_join(tmpl, "root.ext4");
-	char *raw = path_join(tmpl, "disk.raw");
+	sc->esp = path_join(sc->dir, "esp.fat");
+	sc->root = path_join(sc->dir, "root.ext4");
+	sc->raw = path_join(sc->dir, "disk.raw");
+	return 0;
+}
+
+static void scratch_remove(struct scratch *sc)
+{
+	if (sc->dir)
+		remove_tree(sc->dir);
+	free(sc->dir);
+	free(sc->esp);
+	free(sc->root);
+	free(sc->raw);
+}
+
+/* Both file systems as files: the ESP (FAT32, checked) and the root (ext4). */
+static int make_filesystems(const struct image_opts *o, const struct gpt_layout *l, const struct scratch *sc)
+{
+	char *efidir = path_join(o->root, "boot/efi");
+	printf("image: ESP (FAT32, %s) from %s\n", fmt_bytes((double)part_bytes(l, 0)), efidir);
+	fflush(stdout);
+	int rc = make_esp(o, sc->esp, part_bytes(l, 0), efidir);
+	free(efidir);
+	char *fsck_vfat[] = {"fsck.vfat", "-n", sc->esp, NULL};
+	if (rc < 0 || run(o, "fsck.vfat -n (checking the ESP)", fsck_vfat) < 0)
+		return -1;
+	printf("image: root (ext4, %s) from %s\n", fmt_bytes((double)part_bytes(l, 1)), o->root);
+	fflush(stdout);
+	return make_root(o, sc->root, part_bytes(l, 1), sc->dir);
+}
+
+/* Into the open raw disk `fd`: our GPT, both file systems at their partitions' places; then
+ * the table read back. */
+static int fill_disk(int fd, const struct gpt_layout *l, const struct scratch *sc)
+{
+	if (gpt_write(fd, l) < 0)
+		return errorf("writing the partition table into %s:", sc->raw);
+	if (copy_into(sc->esp, fd, l->part[0].first * GPT_SECTOR, sc->raw) < 0 ||
+	    copy_into(sc->root, fd, l->part[1].first * GPT_SECTOR, sc->raw) < 0)
+		return -1;
+	if (fsync(fd) < 0)
+		return errorf("fsync %s:", sc->raw);
+	const char *why = NULL;
+	struct gpt_layout back;
+	if (gpt_read(fd, l->sectors * GPT_SECTOR, &back, &why) < 0 || back.nparts != 2)
+		return errorf("%s: the partition table does not read back: %s", sc->raw, why ? why : "wrong partition count");
+	return 0;
+}
+
+/* The raw disk of o->size, filled; the file systems' files are removed once they are in it. */
+static int assemble_disk(const struct image_opts *o, const struct gpt_layout *l, const struct scratch *sc)
+{
+	printf("image: GPT disk of %s: ESP PARTUUID=%s, root PARTUUID=%s\n", fmt_bytes((double)o->size), o->ids->esp,
+	       o->ids->root);
+	fflush(stdout);
+	if (make_sized_file(sc->raw, l->sectors * GPT_SECTOR) < 0)
+		return -1;
+	int fd = open(sc->raw, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errorf("cannot open %s:", sc->raw);
+	int rc = fill_disk(fd, l, sc);
+	close(fd);
+	if (rc == 0) {
+		unlink(sc->esp);
+		unlink(sc->root);
+	}
+	return rc;
+}
+
+/* Check the file systems where they now are, in the disk. */
+static int check_disk(const struct image_opts *o, const struct gpt_layout *l, const char *raw)
+{
+	char *e2 = xasprintf("%s?offset=%llu", raw, (unsigned long long)(l->part[1].first * GPT_SECTOR));
+	char *fsck_ext4[] = {"e2fsck", "-fn", e2, NULL};
+	int rc = run(o, "e2fsck -fn (checking the root partition in the disk)", fsck_ext4);
+	free(e2);
+	if (rc < 0)
+		return -1;
+	char *mt = xasprintf("%s@@%llu", raw, (unsigned long long)(l->part[0].first * GPT_SECTOR));
+	char *mdir[] = {"mdir", "-i", mt, "::/", NULL};
+	rc = run(o, "mdir (reading the ESP back from the disk)", mdir);
+	free(mt);
+	return rc;
+}
+
+/* The raw disk converted into `part` (OUTPUT.part), checked, and renamed to the output. */
+static int convert_qcow2(const struct image_opts *o, const char *raw, const char *part)
+{
+	printf("image: qcow2 %s\n", o->output);
+	fflush(stdout);
+	unlink(part);
+	char *conv[] = {"qemu-img", "convert", "-O", "qcow2", o->compress ? "-c" : "-q", "-f", "raw", (char *)raw,
+	                (char *)part, NULL};
+	if (run(o, "qemu-img convert", conv) < 0)
+		return -1;
+	char *check[] = {"qemu-img", "check", (char *)part, NULL};
+	if (run(o, "qemu-img check", check) < 0)
+		return -1;
+	if (interrupted)
+		return errorf("interrupted (signal %d)", (int)interrupted);
+	if (rename(part, o->output) < 0)
+		return errorf("cannot rename %s to %s:", part, o->output);
+	return 0;
+}
+
+int image_build(const struct image_opts *o)
+{
+	struct gpt_layout l;
+	struct scratch sc;
+	if (plan_disk(o, &l) < 0 || scratch_make(o, &sc) < 0)
+		return -1;
 	char *part = xasprintf("%s.part", o->output);
+	/* SIGINT and SIGTERM end the tool that runs; then the build stops and cleans up. */
 	struct sigaction sa = {0}, old_int, old_term;
 	sa.sa_handler = on_signal;
 	interrupted = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	int rc = -1, fd = -1;
 	double t0 = now_mono();
-
-	printf("image: ESP (FAT32, %s) from %s\n", fmt_bytes((double)esp_bytes), efidir);
-	fflush(stdout);
-	if (make_esp(o, esp_img, esp_bytes, efidir) < 0)
-		goto out;
-	char *fsck_vfat[] = {"fsck.vfat", "-n", esp_img, NULL};
-	if (run(o, "fsck.vfat -n (checking the ESP)", fsck_vfat) < 0)
-		goto out;
-
-	printf("image: root (ext4, %s) from %s\n", fmt_bytes((double)root_bytes), o->root);
-	fflush(stdout);
-	if (make_root(o, root_img, root_bytes, tmpl) < 0)
-		goto out;
-
-	printf("image: GPT disk of %s: ESP PARTUUID=%s, root PARTUUID=%s\n", fmt_bytes((double)o->size), o->ids->esp,
-	       o->ids->root);
-	fflush(stdout);
-	if (make_sized_file(raw, l.sectors * GPT_SECTOR) < 0)
-		goto out;
-	fd = open(raw, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		errorf("cannot open %s:", raw);
-		goto out;
+	int rc = -1;
+	if (make_filesystems(o, &l, &sc) == 0 && assemble_disk(o, &l, &sc) == 0 && check_disk(o, &l, sc.raw) == 0 &&
+	    convert_qcow2(o, sc.raw, part) == 0) {
+		printf("image: done in %s: %s, virtual %s, %s on disk\n", fmt_duration(now_mono() - t0), o->output,
+		       fmt_bytes((double)o->size), fmt_bytes(file_bytes_on_disk(o->output)));
+		rc = 0;
 	}
-	if (gpt_write(fd, &l) < 0) {
-		errorf("writing the partition table into %s:", raw);
-		goto out;
-	}
-	if (copy_into(esp_img, fd, l.part[0].first * GPT_SECTOR, raw) < 0 ||
-	    copy_into(root_img, fd, l.part[1].first * GPT_SECTOR, raw) < 0)
-		goto out;
-	if (fsync(fd) < 0) {
-		errorf("fsync %s:", raw);
-		goto out;
-	}
-	const char *why = NULL;
-	struct gpt_layout back;
-	if (gpt_read(fd, l.sectors * GPT_SECTOR, &back, &why) < 0 || back.nparts != 2) {
-		errorf("%s: the partition table does not read back: %s", raw, why ? why : "wrong partition count");
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	unlink(esp_img);
-	unlink(root_img);
-
-	/* Check the file systems where they now are, in the disk. */
-	char *e2 = xasprintf("%s?offset=%llu", raw, (unsigned long long)(l.part[1].first * GPT_SECTOR));
-	char *fsck_ext4[] = {"e2fsck", "-fn", e2, NULL};
-	int frc = run(o, "e2fsck -fn (checking the root partition in the disk)", fsck_ext4);
-	free(e2);
-	if (frc < 0)
-		goto out;
-	char *mt = xasprintf("%s@@%llu", raw, (unsigned long long)(l.part[0].first * GPT_SECTOR));
-	char *mdir[] = {"mdir", "-i", mt, "::/", NULL};
-	frc = run(o, "mdir (reading the ESP back from the disk)", mdir);
-	free(mt);
-	if (frc < 0)
-		goto out;
-
-	printf("image: qcow2 %s\n", o->output);
-	fflush(stdout);
-	unlink(part);
-	char *conv[] = {"qemu-img", "convert", "-O", "qcow2", o->compress ? "-c" : "-q", "-f", "raw", raw, part, NULL};
-	if (run(o, "qemu-img convert", conv) < 0)
-		goto out;
-	char *check[] = {"qemu-img", "check", part, NULL};
-	if (run(o, "qemu-img check", check) < 0)
-		goto out;
-	if (interrupted) {
-		errorf("interrupted (signal %d)", (int)interrupted);
-		goto out;
-	}
-	if (rename(part, o->output) < 0) {
-		errorf("cannot rename %s to %s:", part, o->output);
-		goto out;
-	}
-	printf("image: done in %s: %s, virtual %s, %s on disk\n", fmt_duration(now_mono() - t0), o->output,
-	       fmt_bytes((double)o->size), fmt_bytes(file_bytes_on_disk(o->output)));
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
 	if (rc < 0)
 		unlink(part);
-	remove_tree(tmpl);
+	scratch_remove(&sc);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	free(part);
-	free(raw);
-	free(root_img);
-	free(esp_img);
-	free(tmpl);
-	free(efidir);
 	return rc;
 }

@@ -4,24 +4,11 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
-#include "config/config.h"
+#include "book/diskids.h"
 
-/* The identity of the disk, kept in WORKDIR/state/disk.conf (shell syntax: DISK_GUID=...,
- * ESP_PARTUUID=..., ROOT_PARTUUID=..., ROOT_FS_UUID=...), so that fstab, grub.cfg and the
- * disk agree. Lowercase text GUIDs. */
-struct disk_ids {
-	char disk[37], esp[37], root[37], root_fs[37];
-};
-
-/* Load WORKDIR/state/disk.conf, creating it with fresh random ids the first time (atomically).
- * 0, or -1 after saying what failed. */
-int image_disk_ids(const struct config *cfg, struct disk_ids *ids);
 /* Parse a size: a number with an optional K, M, G or T suffix (powers of 1024; "B" and "iB"
  * accepted after it). 0 or -1. */
 int image_parse_size(const char *text, uint64_t *bytes);
-/* Copy the data extents of `in` (SEEK_DATA/SEEK_HOLE, copy_file_range) to `out` at `out_off`;
- * holes are left as holes. Returns the number of data bytes copied, or -1 with errno. */
-int64_t image_copy_sparse(int in, int out, uint64_t out_off);
 
 struct image_opts {
 	const char *root;       /* the tree to put on the disk; ROOT/boot/efi is the ESP */
@@ -30,7 +17,7 @@ struct image_opts {
 	const char *logpath;    /* the tools' command lines and output (WORKDIR/logs/image.log) */
 	uint64_t size;          /* virtual disk size in bytes */
 	bool compress;          /* qemu-img convert -c */
-	const struct disk_ids *ids;
+	const struct disk_ids *ids; /* WORKDIR/state/disk.conf (disk_ids_load) */
 };
 
 /* Build the image. 0, or -1 after saying what failed; nothing is left behind on failure. */

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "sources/digest.h"
 #include "lib/exec.h"
+#include "lib/fileutil.h"
 #include "sources/fetch.h"
 #include "engine/jobserver.h"
 #include "book/manifest.h"
@@ -27,6 +28,7 @@
 #include "book/sysconfig.h"
 #include "engine/testsum.h"
 #include "sources/unpack.h"
+#include "engine/snapshot.h"
 
 /* Bump when the way a script or its environment is composed changes: every step reruns. */
 #define ENGINE_VERSION "2"
@@ -456,17 +458,6 @@ static void dprint(int fd, const char *fmt, ...)
 	free(s);
 }
 
-static int copy_into(const char *from, const char *to)
-{
-	size_t len;
-	char *data = read_file(from, &len);
-	if (!data)
-		return -1;
-	int r = write_file_atomic(to, data, len, 0644);
-	free(data);
-	return r;
-}
-
 /* As root, $LFS belongs to the build uid while user-mode steps run (the book's chown to lfs). */
 static int give_root(struct runner *r, char *errbuf, size_t errlen)
 {
@@ -540,8 +531,9 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 			*slash = '\0';
 			mkdir_p(to, 0755);
 			*slash = '/';
-			if (copy_into(from, to) < 0)
-				return set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, strerror(errno));
+			char err[1024];
+			if (file_copy(from, to, 0644, err, sizeof err) < 0)
+				return set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, err);
 			free(rel);
 			free(from);
 			free(to);
@@ -549,10 +541,13 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 		free(fdir);
 	}
 	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
-		char *to = path_join(v->builddir, "kernel.config");
-		if (copy_into(r->cfg->kernel_config, to) < 0)
-			return set_error(errbuf, errlen, "cannot copy --kernel-config %s: %s", r->cfg->kernel_config, strerror(errno));
+		/* the user's own file: a symlink given on the command line is followed on purpose */
+		char *real = realpath(r->cfg->kernel_config, NULL), *to = path_join(v->builddir, "kernel.config"), err[1024];
+		int c = file_copy(real ? real : r->cfg->kernel_config, to, 0644, err, sizeof err);
+		free(real);
 		free(to);
+		if (c < 0)
+			return set_error(errbuf, errlen, "cannot copy --kernel-config %s: %s", r->cfg->kernel_config, err);
 	}
 	char *script = compose_script(r, i, v);
 	char *script_path = path_join(v->builddir, "lfsbuild.sh");
@@ -831,8 +826,10 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 		char *dir = xstrdup(dst);
 		*strrchr(dir, '/') = '\0';
 		mkdir_p(dir, 0755);
-		if (copy_into(testlog, dst) < 0)
-			warnx("cannot copy the test log to %s:", dst);
+		char err[1024];
+		/* the step owns its build directory: a symlink it planted there is not followed */
+		if (file_copy(testlog, dst, 0644, err, sizeof err) < 0)
+			warnx("cannot copy the test log to %s: %s", dst, err);
 		free(dir);
 		free(dst);
 	}

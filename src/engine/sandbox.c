@@ -905,6 +905,107 @@ static void reset_reserved_signal(int sig)
 	syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
 }
 
+/* Fork pid 1 of the new pid namespace; the parent stays outside and waits (outer_wait). */
+static void do_fork_init(const struct op *op, struct ctx *c)
+{
+	int sp[2];
+	if (pipe2(sp, O_CLOEXEC) < 0)
+		fail(c, op->desc, errno);
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(c, op->desc, errno);
+	if (pid > 0) {
+		close(c->errfd);
+		close(sp[1]);
+		c->status_r = sp[0];
+		outer_wait(pid, c);
+	}
+	close(sp[0]);
+	c->status_w = sp[1];
+	c->parent = 0; /* getppid() is 0 for the parent in the parent pid namespace */
+}
+
+/* Fork the command; pid 1 stays and reaps (init_wait). */
+static void do_fork_cmd(const struct op *op, struct ctx *c)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(c, op->desc, errno);
+	if (pid > 0) {
+		close(c->errfd);
+		init_wait(pid, c);
+	}
+	close(c->status_w);
+}
+
+/* Keep a directory open (O_PATH) across the mounts that hide it, for OP_REBIND. */
+static void do_hold(const struct op *op, struct ctx *c)
+{
+	c->held[op->slot] = open(op->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->held[op->slot] < 0)
+		fail(c, op->desc, errno);
+}
+
+static void do_rebind(const struct op *op, struct ctx *c)
+{
+	char src[64];
+	snprintf(src, sizeof src, "/proc/self/fd/%d", c->held[op->slot]);
+	if (mkdir_p(op->path, 0755) < 0 || mount(src, op->path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(c, op->desc, errno);
+	close(c->held[op->slot]);
+}
+
+/* Every signal to its default, none blocked. */
+static void do_signals(const struct op *op, struct ctx *c)
+{
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR)
+			reset_reserved_signal(sig);
+	sigset_t none;
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		fail(c, op->desc, errno);
+}
+
+static void do_setsid(const struct op *op, struct ctx *c)
+{
+	if (setsid() < 0)
+		fail(c, op->desc, errno);
+	keep_nice();
+}
+
+/* The ops that are one system call. 0, or -1 with errno. */
+static int one_call(const struct op *op)
+{
+	switch (op->kind) {
+	case OP_UNSHARE:
+		return unshare((int)op->num);
+	case OP_HOSTNAME:
+		return sethostname(op->src, strlen(op->src));
+	case OP_SYMLINK:
+		return symlink(op->src, op->path) < 0 && errno != EEXIST ? -1 : 0;
+	case OP_MKNOD:
+		return mknod(op->path, S_IFCHR | 0666, (dev_t)op->num) < 0 || chmod(op->path, 0666) < 0 ? -1 : 0;
+	case OP_NAME:
+		prctl(PR_SET_NAME, op->src, 0, 0, 0); /* only a name in ps: a failure does not matter */
+		return 0;
+	case OP_SETGROUPS:
+		return setgroups(0, NULL);
+	case OP_SETGID:
+		return setresgid((gid_t)op->num, (gid_t)op->num, (gid_t)op->num);
+	case OP_SETUID:
+		return setresuid((uid_t)op->num, (uid_t)op->num, (uid_t)op->num);
+	case OP_NO_NEW_PRIVS:
+		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	case OP_CHDIR:
+		return chdir(op->path);
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
+/* The child: the plan's ops in order; OP_EXEC does not return. */
 static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 {
 	for (size_t i = 0; i < p->n; i++) {
@@ -919,119 +1020,54 @@ static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 		case OP_USERNS:
 			do_userns(op, c);
 			break;
-		case OP_UNSHARE:
-			if (unshare((int)op->num) < 0)
-				fail(c, op->desc, errno);
-			break;
-		case OP_FORK_INIT: {
-			int sp[2];
-			if (pipe2(sp, O_CLOEXEC) < 0)
-				fail(c, op->desc, errno);
-			pid_t pid = fork();
-			if (pid < 0)
-				fail(c, op->desc, errno);
-			if (pid > 0) {
-				close(c->errfd);
-				close(sp[1]);
-				c->status_r = sp[0];
-				outer_wait(pid, c);
-			}
-			close(sp[0]);
-			c->status_w = sp[1];
-			c->parent = 0; /* getppid() is 0 for the parent in the parent pid namespace */
-			break;
-		}
-		case OP_HOSTNAME:
-			if (sethostname(op->src, strlen(op->src)) < 0)
-				fail(c, op->desc, errno);
+		case OP_FORK_INIT:
+			do_fork_init(op, c);
 			break;
 		case OP_MOUNT:
 			do_mount(op, c);
 			break;
 		case OP_HOLD:
-			c->held[op->slot] = open(op->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (c->held[op->slot] < 0)
-				fail(c, op->desc, errno);
+			do_hold(op, c);
 			break;
-		case OP_REBIND: {
-			char src[64];
-			snprintf(src, sizeof src, "/proc/self/fd/%d", c->held[op->slot]);
-			if (mkdir_p(op->path, 0755) < 0 || mount(src, op->path, NULL, MS_BIND | MS_REC, NULL) < 0)
-				fail(c, op->desc, errno);
-			close(c->held[op->slot]);
+		case OP_REBIND:
+			do_rebind(op, c);
 			break;
-		}
 		case OP_REMOUNT_RO:
 			do_remount_ro(op, c);
-			break;
-		case OP_SYMLINK:
-			if (symlink(op->src, op->path) < 0 && errno != EEXIST)
-				fail(c, op->desc, errno);
 			break;
 		case OP_PIVOT_ROOT:
 			do_pivot_root(op, c);
 			break;
-		case OP_MKNOD:
-			if (mknod(op->path, S_IFCHR | 0666, (dev_t)op->num) < 0 || chmod(op->path, 0666) < 0)
-				fail(c, op->desc, errno);
-			break;
-		case OP_SIGNALS: {
-			for (int sig = 1; sig < NSIG; sig++)
-				if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR)
-					reset_reserved_signal(sig);
-			sigset_t none;
-			sigemptyset(&none);
-			if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-				fail(c, op->desc, errno);
-			break;
-		}
-		case OP_NAME:
-			prctl(PR_SET_NAME, op->src, 0, 0, 0);
+		case OP_SIGNALS:
+			do_signals(op, c);
 			break;
 		case OP_LO_UP:
 			do_lo_up(op, c);
 			break;
-		case OP_FORK_CMD: {
-			pid_t pid = fork();
-			if (pid < 0)
-				fail(c, op->desc, errno);
-			if (pid > 0) {
-				close(c->errfd);
-				init_wait(pid, c);
-			}
-			close(c->status_w);
+		case OP_FORK_CMD:
+			do_fork_cmd(op, c);
 			break;
-		}
 		case OP_SETSID:
-			if (setsid() < 0)
-				fail(c, op->desc, errno);
-			keep_nice();
+			do_setsid(op, c);
 			break;
 		case OP_DROP_CAPS:
 			do_drop_caps(op, c);
 			break;
-		case OP_SETGROUPS:
-			if (setgroups(0, NULL) < 0)
-				fail(c, op->desc, errno);
-			break;
-		case OP_SETGID:
-			if (setresgid((gid_t)op->num, (gid_t)op->num, (gid_t)op->num) < 0)
-				fail(c, op->desc, errno);
-			break;
-		case OP_SETUID:
-			if (setresuid((uid_t)op->num, (uid_t)op->num, (uid_t)op->num) < 0)
-				fail(c, op->desc, errno);
-			break;
-		case OP_NO_NEW_PRIVS:
-			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-				fail(c, op->desc, errno);
-			break;
-		case OP_CHDIR:
-			if (chdir(op->path) < 0)
-				fail(c, op->desc, errno);
-			break;
 		case OP_EXEC:
 			do_exec(p, op, c);
+			break;
+		case OP_UNSHARE:
+		case OP_HOSTNAME:
+		case OP_SYMLINK:
+		case OP_MKNOD:
+		case OP_NAME:
+		case OP_SETGROUPS:
+		case OP_SETGID:
+		case OP_SETUID:
+		case OP_NO_NEW_PRIVS:
+		case OP_CHDIR:
+			if (one_call(op) < 0)
+				fail(c, op->desc, errno);
 			break;
 		}
 	}

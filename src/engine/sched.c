@@ -25,7 +25,7 @@
 #include "engine/run.h"
 #include "state/state.h"
 #include "engine/testsum.h"
-#include "sources/unpack.h"
+#include "engine/snapshot.h"
 
 struct node {
 	enum step_status status;

@@ -1,5 +1,4 @@
-/* unpack: libarchive extraction into a staging directory, top-directory discovery, and the
- * snapshots of the root. Extraction runs with the process's cwd set to the target directory so
+/* unpack: libarchive extraction into a staging directory, top-directory discovery. Extraction runs with the process's cwd set to the target directory so
  * that libarchive's "no absolute paths, no .., no symlinks on the way" checks apply. */
 #include "sources/unpack.h"
 
@@ -8,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fileutil.h"
 #include "lib/util.h"
 
 
@@ -104,23 +103,6 @@ out:
 	return rc;
 }
 
-static int copy_file(const char *from, const char *to, char *errbuf, size_t errlen)
-{
-	size_t len;
-	char *data = read_file(from, &len);
-	if (!data)
-		return set_error(errbuf, errlen, "cannot read %s: %s", from, strerror(errno));
-	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t n = fd >= 0 ? write(fd, data, len) : -1;
-	int e = errno;
-	if (fd >= 0 && close(fd) < 0 && n == (ssize_t)len)
-		n = -1, e = errno;
-	free(data);
-	if (n != (ssize_t)len)
-		return set_error(errbuf, errlen, "cannot write %s: %s", to, strerror(e));
-	return 0;
-}
-
 int unpack_source(const char *archive, const char *destdir, const char *name, char **top, char *errbuf,
                   size_t errlen)
 {
@@ -128,7 +110,7 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	const char *base = strrchr(archive, '/') ? strrchr(archive, '/') + 1 : archive;
 	if (str_ends(base, ".patch") || str_ends(base, ".diff")) {
 		char *to = path_join(destdir, base);
-		int r = copy_file(archive, to, errbuf, errlen);
+		int r = file_copy(archive, to, 0644, errbuf, errlen);
 		free(to);
 		if (r == 0)
 			*top = xstrdup(base);
@@ -150,7 +132,7 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 		if (!not_archive)
 			return -1;
 		char *to = path_join(destdir, base);
-		int r = copy_file(archive, to, errbuf, errlen);
+		int r = file_copy(archive, to, 0644, errbuf, errlen);
 		free(to);
 		if (r == 0)
 			*top = xstrdup(base);
@@ -193,115 +175,12 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	return rc;
 }
 
-static uid_t ct_uid;
-static gid_t ct_gid;
-
-static int chown_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+int unpack_archive(const char *archive, const char *dir, bool as_is, char *errbuf, size_t errlen)
 {
-	(void)type;
-	(void)ftw;
-	if (st->st_uid == ct_uid && st->st_gid == ct_gid)
-		return 0;
-	return lchown(path, ct_uid, ct_gid) < 0 ? -1 : 0;
-}
-
-int chown_tree(const char *path, uid_t uid, gid_t gid)
-{
-	ct_uid = uid;
-	ct_gid = gid;
-	return nftw(path, chown_one, 32, FTW_PHYS | FTW_MOUNT);
-}
-
-int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errlen)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
-	struct archive *disk = archive_read_disk_new(), *w = archive_write_new();
-	struct archive_entry_linkresolver *lr = archive_entry_linkresolver_new();
-	int rc = -1;
-	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
-	archive_write_add_filter_zstd(w);
-	archive_write_set_format_pax(w);
-	archive_entry_linkresolver_set_strategy(lr, archive_format(w));
-	if (archive_write_open_filename(w, tmp) != ARCHIVE_OK) {
-		set_error(errbuf, errlen, "cannot write %s: %s", tmp, archive_error_string(w));
-		goto out;
-	}
-	if (archive_read_disk_open(disk, dir) != ARCHIVE_OK) {
-		set_error(errbuf, errlen, "cannot read %s: %s", dir, archive_error_string(disk));
-		goto out;
-	}
-	size_t dlen = strlen(dir);
-	for (;;) {
-		struct archive_entry *e = archive_entry_new();
-		int r = archive_read_next_header2(disk, e);
-		if (r == ARCHIVE_EOF) {
-			archive_entry_free(e);
-			break;
-		}
-		if (r < ARCHIVE_WARN) {
-			set_error(errbuf, errlen, "%s: %s", dir, archive_error_string(disk));
-			archive_entry_free(e);
-			goto out;
-		}
-		archive_read_disk_descend(disk);
-		const char *p = entry_name(e);
-		char *rel = strncmp(p, dir, dlen) == 0 ? xasprintf(".%s", p + dlen) : xstrdup(p);
-		archive_entry_set_pathname(e, rel);
-		free(rel);
-		struct archive_entry *sparse = NULL, *orig = e;
-		archive_entry_linkify(lr, &e, &sparse);
-		if (archive_write_header(w, e) < ARCHIVE_WARN) {
-			set_error(errbuf, errlen, "%s: %s: %s", out, entry_name(e), archive_error_string(w));
-			archive_entry_free(orig);
-			goto out;
-		}
-		if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
-			char buf[1 << 16];
-			la_ssize_t n;
-			while ((n = archive_read_data(disk, buf, sizeof buf)) > 0)
-				if (archive_write_data(w, buf, (size_t)n) < 0) {
-					set_error(errbuf, errlen, "%s: %s", out, archive_error_string(w));
-					archive_entry_free(orig);
-					goto out;
-				}
-			if (n < 0) {
-				set_error(errbuf, errlen, "%s: %s", entry_name(e), archive_error_string(disk));
-				archive_entry_free(orig);
-				goto out;
-			}
-		}
-		if (e != orig)
-			archive_entry_free(e);
-		archive_entry_free(orig);
-	}
-	if (archive_write_close(w) != ARCHIVE_OK) {
-		set_error(errbuf, errlen, "%s: %s", out, archive_error_string(w));
-		goto out;
-	}
-	if (rename(tmp, out) < 0) {
-		set_error(errbuf, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	archive_entry_linkresolver_free(lr);
-	archive_read_free(disk);
-	archive_write_free(w);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
-int snapshot_restore(const char *archive, const char *dir, char *errbuf, size_t errlen)
-{
-	if (remove_tree(dir) < 0)
-		return set_error(errbuf, errlen, "cannot empty %s: %s", dir, strerror(errno));
-	if (mkdir_p(dir, 0755) < 0)
-		return set_error(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
-	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
-	            ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+	if (as_is)
+		flags |= ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS;
 	return extract(archive, dir, flags, NULL, errbuf, errlen);
 }
 

@@ -1,4 +1,4 @@
-/* Unit tests of gpt (against the independent readers sfdisk and sgdisk) and of image's helpers. */
+/* Unit tests of gpt (against the independent readers sfdisk and sgdisk) and of image_parse_size (the sparse copy is tested in test_fileutil). */
 #include "unit.h"
 
 #include <fcntl.h>
@@ -177,36 +177,6 @@ static void test_parse_size(void **state)
 	assert_int_equal(image_parse_size("99999999999T", &b), -1);
 }
 
-static void test_copy_sparse(void **state)
-{
-	(void)state;
-	char a[] = "/var/tmp/lfsbuild-sparse-in.XXXXXX", o[] = "/var/tmp/lfsbuild-sparse-out.XXXXXX";
-	int in = mkstemp(a), out = mkstemp(o);
-	assert_true(in >= 0 && out >= 0);
-	/* 64 MiB with data at 0, 16 MiB and the last byte; holes between. */
-	assert_int_equal(ftruncate(in, 64 << 20), 0);
-	assert_int_equal(pwrite(in, "head", 4, 0), 4);
-	assert_int_equal(pwrite(in, "middle", 6, 16 << 20), 6);
-	assert_int_equal(pwrite(in, "Z", 1, (64 << 20) - 1), 1);
-	assert_int_equal(ftruncate(out, 128 << 20), 0);
-	int64_t n = image_copy_sparse(in, out, 1 << 20);
-	assert_true(n > 0 && n < (8 << 20));
-	char buf[8] = {0};
-	assert_int_equal(pread(out, buf, 4, 1 << 20), 4);
-	assert_memory_equal(buf, "head", 4);
-	assert_int_equal(pread(out, buf, 6, (16 << 20) + (1 << 20)), 6);
-	assert_memory_equal(buf, "middle", 6);
-	assert_int_equal(pread(out, buf, 1, (64 << 20) + (1 << 20) - 1), 1);
-	assert_int_equal(buf[0], 'Z');
-	struct stat st;
-	assert_int_equal(fstat(out, &st), 0);
-	assert_true(st.st_blocks * 512 < (8 << 20)); /* the holes stayed holes */
-	close(in);
-	close(out);
-	unlink(a);
-	unlink(o);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,7 +186,6 @@ int main(void)
 		cmocka_unit_test(test_write_50g),
 		cmocka_unit_test(test_write_odd_size),
 		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_copy_sparse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Unit tests of unpack: top-directory discovery, archives without one, patches; snapshots. */
+/* Unit tests of unpack: top-directory discovery, archives without one, patches (snapshots: test_snapshot). */
 #include "unit.h"
 
 #include <stdio.h>
@@ -99,41 +99,11 @@ static void test_flat_and_patch(void **state)
 	free(dest);
 }
 
-static void test_snapshot_roundtrip(void **state)
-{
-	(void)state;
-	char *root = path_join(dir, "root"), *snap = path_join(dir, "s.tar.zst");
-	sh("mkdir -p %s/usr/bin && echo x > %s/usr/bin/tool && chmod 750 %s/usr/bin/tool && ln -s usr/bin %s/bin", root);
-	sh("ln %s/usr/bin/tool %s/usr/bin/tool2", root);
-	char err[512];
-	assert_int_equal(snapshot_create(root, snap, err, sizeof err), 0);
-	sh("rm -rf %s/usr && echo junk > %s/junk", root);
-	assert_int_equal(snapshot_restore(snap, root, err, sizeof err), 0);
-	char *f = path_join(root, "usr/bin/tool"), *g = path_join(root, "usr/bin/tool2"), *j = path_join(root, "junk");
-	struct stat a, b;
-	assert_int_equal(stat(f, &a), 0);
-	assert_int_equal(stat(g, &b), 0);
-	assert_int_equal(a.st_mode & 07777, 0750);
-	assert_true(a.st_ino == b.st_ino); /* hard links stay links */
-	assert_false(path_exists(j));
-	char *l = path_join(root, "bin");
-	char buf[64] = {0};
-	assert_true(readlink(l, buf, sizeof buf - 1) > 0);
-	assert_string_equal(buf, "usr/bin");
-	free(l);
-	free(f);
-	free(g);
-	free(j);
-	free(root);
-	free(snap);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_dir),
 		cmocka_unit_test(test_flat_and_patch),
-		cmocka_unit_test(test_snapshot_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
