@@ -226,11 +226,12 @@ static bool is_key_line(const char *line, const char *key)
 	return str_starts(line, key) && (line[n] == ' ' || line[n] == '\t' || line[n] == '\0');
 }
 
-/* A header line left out of the stamp's hash: `disk` (an estimate) and `known-failures` (what
- * the book says of the test results): neither changes what the step does. */
+/* A header line left out of the stamp's hash: `disk` (an estimate), `known-failures` (what the
+ * book says of the test results) and `sbu-reference` (which step's time is the SBU): none
+ * changes what the step does. */
 static bool is_unhashed_line(const char *line)
 {
-	return is_key_line(line, "disk") || is_key_line(line, "known-failures");
+	return is_key_line(line, "disk") || is_key_line(line, "known-failures") || is_key_line(line, "sbu-reference");
 }
 
 void recipe_free(struct recipe *r)
@@ -293,7 +294,7 @@ struct parser {
 	struct buf *errors;
 	int lineno;
 	int stage;                     /* index of the `stage` line's stage, -1: none (yet) */
-	int title_line, stage_line, sbu_line, mode_line, excl_line;
+	int title_line, stage_line, sbu_line, mode_line, excl_line, critical_line, sburef_line;
 	char **section;                /* the body being collected (NULL: none, or an unknown one) */
 	struct buf body;
 	bool seen_section;             /* past the header */
@@ -389,6 +390,28 @@ static void key_disk(struct parser *p, char *rest)
 		p->r->disk_line = p->lineno;
 }
 
+/* A `yes`/`no` key given at most once; *line remembers where. */
+static void yes_no(struct parser *p, const char *key, char *rest, bool *val, int *line)
+{
+	if (*line)
+		PERR(p, "%s is given twice (first on line %d)", key, *line);
+	else if (strcmp(rest, "yes") && strcmp(rest, "no"))
+		PERR(p, "%s wants yes or no, not '%s'", key, rest);
+	else
+		*val = !strcmp(rest, "yes"), *line = p->lineno;
+}
+
+static void key_critical_tests(struct parser *p, char *rest)
+{
+	yes_no(p, "critical-tests", rest, &p->r->critical_tests, &p->critical_line);
+}
+
+static void key_sbu_reference(struct parser *p, char *rest)
+{
+	yes_no(p, "sbu-reference", rest, &p->r->sbu_reference, &p->sburef_line);
+	p->r->sbu_reference_line = p->sburef_line;
+}
+
 static void key_exclusive(struct parser *p, char *rest)
 {
 	if (p->excl_line)
@@ -463,6 +486,7 @@ static const struct {
 	{"title", key_title}, {"stage", key_stage}, {"sources", key_sources}, {"after", key_after},
 	{"sbu", key_sbu}, {"disk", key_disk}, {"exclusive", key_exclusive}, {"mode", key_mode},
 	{"files", key_files}, {"known-failures", key_known_failures},
+	{"critical-tests", key_critical_tests}, {"sbu-reference", key_sbu_reference},
 };
 
 /* ---- the lines ---- */
@@ -484,7 +508,8 @@ static void header_line(struct parser *p, char *line)
 			header_keys[i].parse(p, rest);
 			return;
 		}
-	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files, known-failures)", key);
+	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files, known-failures, "
+	        "critical-tests, sbu-reference)", key);
 }
 
 /* The body collected so far becomes its section's text ("" for an empty one). */
@@ -543,6 +568,10 @@ static void finish_recipe(struct parser *p)
 		PERR(p, "no 'stage' line");
 	if (!r->build)
 		PERR(p, "no %%build section");
+	if (r->critical_tests && !r->test) {
+		p->lineno = p->critical_line;
+		PERR(p, "critical-tests yes, but there is no %%test section");
+	}
 	r->stage = p->stage < 0 ? 0 : (size_t)p->stage;
 	if (!p->mode_line)
 		r->mode = p->stage >= 0 ? p->set->stages[p->stage].mode : MODE_USER;
@@ -692,6 +721,21 @@ static void load_timings(struct recipe_set *set, struct buf *errors)
 	free(path);
 }
 
+/* At most one step of a book is the SBU's reference (`sbu-reference yes`). */
+static void check_sbu_reference(const struct recipe_set *set, struct buf *errors)
+{
+	const struct recipe *first = NULL;
+	for (size_t i = 0; i < set->nsteps; i++) {
+		const struct recipe *r = &set->steps[i];
+		if (!r->sbu_reference)
+			continue;
+		if (first)
+			err(errors, r->file, r->sbu_reference_line, "sbu-reference: %s is the SBU's reference already (one step only)", first->id);
+		else
+			first = r;
+	}
+}
+
 int recipe_set_load(const char *dir, struct recipe_set *set)
 {
 	memset(set, 0, sizeof *set);
@@ -752,6 +796,7 @@ int recipe_set_load(const char *dir, struct recipe_set *set)
 	}
 	check_untracked(set->dir, toc, ntoc, &errors);
 	load_timings(set, &errors);
+	check_sbu_reference(set, &errors);
 
 	/* `after` names a step of the toc; the toc keeps the stages in order. */
 	size_t maxstage = 0;

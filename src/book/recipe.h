@@ -36,6 +36,9 @@ struct recipe {
 	unsigned long long disk;  /* the book's "required disk space" in bytes; 0 when not given */
 	int disk_line;
 	bool exclusive;
+	bool critical_tests;    /* `critical-tests yes`: with --tests, a failing %test fails the step */
+	bool sbu_reference;     /* `sbu-reference yes`: its wall time is the SBU (one step of a book) */
+	int sbu_reference_line;
 	struct strv sources;    /* names in book/sources; the first is the package */
 	int sources_line;
 	struct dep_ref *after;

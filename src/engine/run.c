@@ -337,6 +337,16 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	                              "\"lfsbuild: the tests of %s failed (exit $lfsbuild_rc): see logs/tests/%s.log\"; "
 	                              "else echo \"lfsbuild: the tests of %s passed\"; fi",
 	                              v->testlog_in, v->testlog_in, rc->id, rc->id, rc->id);
+	if (rc->critical_tests) {
+		/* The book says not to go on: the step fails, its log names the unexpected failures (the
+		 * `UNEXPECTED: name` lines the recipe's check printed, book/files/check/). */
+		char *more = xasprintf("%s; if [ $lfsbuild_rc -ne 0 ]; then sed -n 's/^UNEXPECTED: /unexpected test failure: /p' "
+		                       "'%s' >&2 || true; echo \"lfsbuild: %s: its test suite is critical (the book says not to go "
+		                       "on) and failed: see logs/tests/%s.log\" >&2; exit 1; fi",
+		                       close_tests, v->testlog_in, rc->id, rc->id);
+		free(close_tests);
+		close_tests = more;
+	}
 	struct buf b = {0};
 	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, rc->file,
 	           aligned ? ": line N here is line N of the recipe" : "");

@@ -440,7 +440,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 			b->pg->interrupted(b->pg, &s);
 	} else if (nd->exit_code == 0) {
 		nd->status = ST_DONE;
-		if (!strcmp(r->id, "ch5/binutils-pass1")) {
+		if (r->sbu_reference) {   /* book/ch5/binutils-pass1.recipe: `sbu-reference yes` */
 			b->sbu = nd->wall;
 			sbu_write(b->cfg->workdir, b->sbu);
 		}

@@ -89,6 +89,33 @@ static void test_parse_errors(void **state)
 	expect_error("title t\nstage cross\nmode root\n%build\n", "b.recipe:3: unknown mode 'root'");
 	expect_error("title\nstage cross\n%build\n", "b.recipe:1: 'title' wants a value");
 	expect_error("title t\nstage cross\nsources a\nsources b\n%build\n", "b.recipe:4: sources is given twice");
+	expect_error("title t\nstage cross\ncritical-tests yes\n%build\n",
+	             "b.recipe:3: critical-tests yes, but there is no %test section");
+	expect_error("title t\nstage cross\ncritical-tests always\n%build\n%test\n", "b.recipe:3: critical-tests wants yes or no");
+	expect_error("title t\nstage cross\nsbu-reference yes\nsbu-reference yes\n%build\n",
+	             "b.recipe:4: sbu-reference is given twice (first on line 3)");
+}
+
+/* critical-tests and sbu-reference; sbu-reference, like disk, is not part of the stamp's hash. */
+static void test_critical_and_reference(void **state)
+{
+	(void)state;
+	struct recipe_set set = one_stage();
+	struct recipe r, plain;
+	struct buf err = {0};
+	assert_int_equal(recipe_parse(&set, "c.recipe", "ch5/c",
+	                              "title c\nstage cross\ncritical-tests yes\nsbu-reference yes\n%build\nmake\n%test\nmake check\n",
+	                              &r, &err), 0);
+	assert_true(r.critical_tests);
+	assert_true(r.sbu_reference);
+	assert_int_equal(r.sbu_reference_line, 4);
+	assert_int_equal(recipe_parse(&set, "c.recipe", "ch5/c",
+	                              "title c\nstage cross\ncritical-tests yes\n%build\nmake\n%test\nmake check\n", &plain, &err), 0);
+	assert_false(plain.sbu_reference);
+	assert_string_equal(r.hashed, plain.hashed);
+	recipe_free(&r);
+	recipe_free(&plain);
+	recipe_set_free(&set);
 }
 
 static void put(const char *dir, const char *name, const char *text)
@@ -185,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_fields),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_critical_and_reference),
 		cmocka_unit_test(test_set_load),
 		cmocka_unit_test(test_timings),
 		cmocka_unit_test(test_flat_id),
