@@ -2,6 +2,7 @@
  * name, run with the same configuration, so `all` behaves exactly as the commands one by one
  * and resumes as they do. */
 #include "cli/commands.h"
+#include "cli/sysopts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,10 @@ static int run(struct config *cfg, int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return cli_usage_error(&cmd_all, "no operands expected (use 'lfsbuild build STEP' for single steps)");
+	int bad = sysopts_prepare(cfg);
+	if (bad)
+		return bad;
+	sysopts_keep(cfg);
 	const struct phase phases[] = {
 		{&cmd_check_host, "checking the host"},
 		{&cmd_fetch, "fetching and verifying the sources"},
@@ -52,7 +57,8 @@ static int run(struct config *cfg, int argc, char **argv)
 const struct command cmd_all = {
 	"all", "check-host, fetch, build, image and test: from nothing to a tested disk", "",
 	"Runs check-host, fetch, build (every stage), image and test in turn with the same options,\n"
-	"stopping at the first that fails; run it again to resume. At the end it prints where the\n"
+	"stopping at the first that fails; run it again to resume (the settings of the new system are\n"
+	"checked before the first phase and kept in WORKDIR/state/settings). At the end it prints where the\n"
 	"image is, the root password's file and how to boot it (lfsbuild boot).",
 	run,
 };

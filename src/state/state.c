@@ -227,6 +227,8 @@ char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *in
 			const char *name = strchr(key, ' ') ? strchr(key, ' ') + 1 : key;
 			if (str_starts(key, "dep "))
 				add_reason(&b, &count, "dependency %s dropped", name);
+			else if (str_starts(key, "config ")) /* a setting set before, unset now: the default */
+				add_reason(&b, &count, "configuration changed: %s", name);
 			else
 				add_reason(&b, &count, "%s dropped", key);
 		}
