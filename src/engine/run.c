@@ -331,15 +331,23 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	int prelude = *st->prelude ? count_lines(st->prelude) + 1 : 0;
 	bool aligned = rc->build_line >= prelude + 2 && (!rc->test || rc->test_line > rc->build_line) &&
 	               (!rc->install || rc->install_line > (rc->test ? rc->test_line : rc->build_line));
-	/* the test log ends with the status (testsum.c reads it: TESTSUM_EXIT_LINE) */
-	char *close_tests = xasprintf(") >'%s' 2>&1; lfsbuild_rc=$?; set -e; echo \"" TESTSUM_EXIT_LINE "$lfsbuild_rc\" "
-	                              ">>'%s' || true; if [ $lfsbuild_rc -ne 0 ]; then echo "
+	/* the test log ends with the status (testsum.c reads it: TESTSUM_EXIT_LINE); its path is
+	 * the work directory's, which may hold any character: quoted for the shell (a step id is
+	 * only [A-Za-z0-9/+._-], recipe.c) */
+	char *log = shell_quote(v->testlog_in);
+	char *close_tests = xasprintf(") >%s 2>&1; lfsbuild_rc=$?; set -e; echo \"" TESTSUM_EXIT_LINE "$lfsbuild_rc\" "
+	                              ">>%s || true; if [ $lfsbuild_rc -ne 0 ]; then echo "
 	                              "\"lfsbuild: the tests of %s failed (exit $lfsbuild_rc): see logs/tests/%s.log\"; "
 	                              "else echo \"lfsbuild: the tests of %s passed\"; fi",
-	                              v->testlog_in, v->testlog_in, rc->id, rc->id, rc->id);
+	                              log, log, rc->id, rc->id, rc->id);
+	free(log);
 	struct buf b = {0};
-	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, rc->file,
+	char *from = xstrdup(rc->file); /* the book's path: a newline in it would end the comment */
+	for (char *p = from; *p; p++)
+		*p = *p == '\n' ? ' ' : *p;
+	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, from,
 	           aligned ? ": line N here is line N of the recipe" : "");
+	free(from);
 	if (*st->prelude)
 		buf_printf(&b, "%s\n", st->prelude);
 	if (aligned)

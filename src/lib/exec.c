@@ -24,14 +24,9 @@ char *exec_cmdline(char *const argv[])
 			buf_puts(&b, a);
 			continue;
 		}
-		buf_puts(&b, "'");
-		for (; *a; a++) {
-			if (*a == '\'')
-				buf_puts(&b, "'\\''");
-			else
-				buf_add(&b, a, 1);
-		}
-		buf_puts(&b, "'");
+		char *q = shell_quote(a);
+		buf_puts(&b, q);
+		free(q);
 	}
 	if (!b.data)
 		buf_puts(&b, "");

@@ -233,6 +233,20 @@ char *str_trim(char *s)
 	return s;
 }
 
+char *shell_quote(const char *s)
+{
+	struct buf b = {0};
+	buf_puts(&b, "'");
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_puts(&b, "'\\''");
+		else
+			buf_add(&b, s, 1);
+	}
+	buf_puts(&b, "'");
+	return b.data;
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path);

@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,34 @@ static void test_split_words(void **state)
 	assert_string_equal(w[0], "source");
 	assert_string_equal(w[1], "binutils");
 	assert_string_equal(w[2], "2.44");
+}
+
+static void test_shell_quote(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {
+		{"", "''"},
+		{"/w/plain", "'/w/plain'"},
+		{"it's", "'it'\\''s'"},
+		{"/t/we ird'dir,x/build/lfsbuild-tests.log", "'/t/we ird'\\''dir,x/build/lfsbuild-tests.log'"},
+		{"''", "''\\'''\\'''"},
+		{"$HOME `id` \\ \"q\"\nnl", "'$HOME `id` \\ \"q\"\nnl'"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *q = shell_quote(cases[i][0]);
+		assert_string_equal(q, cases[i][1]);
+		/* and the shell reads it back as the one word it was */
+		char *cmd = xasprintf("printf %%s %s", q);
+		FILE *f = popen(cmd, "r");
+		assert_non_null(f);
+		char got[256] = "";
+		size_t n = fread(got, 1, sizeof got - 1, f);
+		got[n] = '\0';
+		assert_int_equal(pclose(f), 0);
+		assert_string_equal(got, cases[i][0]);
+		free(cmd);
+		free(q);
+	}
 }
 
 static void test_buf_and_strv(void **state)
@@ -98,6 +127,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
+		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_buf_and_strv),
 		cmocka_unit_test(test_atomic_write_and_remove_tree),
 		cmocka_unit_test(test_formatting),
