@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
@@ -805,14 +806,26 @@ static void do_exec(struct sandbox_plan *p, const struct op *op, struct ctx *c)
 	for (size_t i = 0; i < p->envp.n; i++)
 		if (str_starts(p->envp.v[i], "PATH="))
 			path = p->envp.v[i] + 5;
+	/* As execvp: each element in turn (an empty one is the working directory); a candidate
+	 * longer than PATH_MAX cannot be executed (the kernel says ENAMETOOLONG), so it is skipped
+	 * whole, never cut short into another path; the error is the last that was not "not
+	 * there". No malloc here: this runs in a forked child. */
 	int err = ENOENT;
+	size_t nlen = strlen(name);
 	for (const char *d = path;; ) {
 		const char *e = strchrnul(d, ':');
-		char full[4096];
-		snprintf(full, sizeof full, "%.*s/%s", (int)(e - d), e == d ? "." : d, name);
-		execve(full, p->argv.v, p->envp.v);
-		if (errno != ENOENT && errno != ENOTDIR)
-			err = errno;
+		size_t dlen = e == d ? 1 : (size_t)(e - d);
+		char full[PATH_MAX];
+		if (dlen + 1 + nlen >= sizeof full) {
+			err = ENAMETOOLONG;
+		} else {
+			memcpy(full, e == d ? "." : d, dlen);
+			full[dlen] = '/';
+			memcpy(full + dlen + 1, name, nlen + 1);
+			execve(full, p->argv.v, p->envp.v);
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno;
+		}
 		if (!*e)
 			break;
 		d = e + 1;
