@@ -507,6 +507,28 @@ static int check_source(const char *name, const struct resolved_source *rs, char
 	             name, rs->path, rs->sha256, sha, name);
 }
 
+/* The recipe's `files` (book/files/NAME) into BUILDDIR/files/NAME. */
+static int copy_files(struct runner *r, const struct recipe *rc, const struct view *v, char *errbuf, size_t errlen)
+{
+	int rcode = 0;
+	for (size_t k = 0; k < rc->files.n && rcode == 0; k++) {
+		char *rel = xasprintf("files/%s", rc->files.v[k]);
+		char *from = path_join(r->set->dir, rel), *to = path_join(v->builddir, rel);
+		char *dir = xstrdup(to);
+		*strrchr(dir, '/') = '\0';
+		char err[1024];
+		if (mkdir_p(dir, 0755) < 0)
+			rcode = set_error(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
+		else if (file_copy(from, to, 0644, err, sizeof err) < 0)
+			rcode = set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, err);
+		free(dir);
+		free(rel);
+		free(from);
+		free(to);
+	}
+	return rcode;
+}
+
 /* The slow part of starting a step, run in a child process: a fresh build directory, the
  * sources unpacked, the files, the script, the build directory given to the build uid.
  * `tops` receives the sources' top directories. */
@@ -529,25 +551,8 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 			             "checks it against the manifest and fetches it again)",
 			             rc->sources.v[k], err, rc->sources.v[k]);
 	}
-	if (rc->files.n) {
-		char *fdir = path_join(v->builddir, "files");
-		mkdir_p(fdir, 0755);
-		for (size_t k = 0; k < rc->files.n; k++) {
-			char *rel = xasprintf("files/%s", rc->files.v[k]);
-			char *from = path_join(r->set->dir, rel), *to = path_join(fdir, rc->files.v[k]);
-			char *slash = strrchr(to, '/');
-			*slash = '\0';
-			mkdir_p(to, 0755);
-			*slash = '/';
-			char err[1024];
-			if (file_copy(from, to, 0644, err, sizeof err) < 0)
-				return set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, err);
-			free(rel);
-			free(from);
-			free(to);
-		}
-		free(fdir);
-	}
+	if (copy_files(r, rc, v, errbuf, errlen) < 0)
+		return -1;
 	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
 		/* the user's own file: a symlink given on the command line is followed on purpose */
 		char *real = realpath(r->cfg->kernel_config, NULL), *to = path_join(v->builddir, "kernel.config"), err[1024];
@@ -833,10 +838,11 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 		char *dst = xasprintf("%s/logs/tests/%s.log", r->cfg->workdir, rc->id);
 		char *dir = xstrdup(dst);
 		*strrchr(dir, '/') = '\0';
-		mkdir_p(dir, 0755);
 		char err[1024];
 		/* the step owns its build directory: a symlink it planted there is not followed */
-		if (file_copy(testlog, dst, 0644, err, sizeof err) < 0)
+		if (mkdir_p(dir, 0755) < 0)
+			warnx("cannot copy the test log to %s: cannot create %s: %s", dst, dir, strerror(errno));
+		else if (file_copy(testlog, dst, 0644, err, sizeof err) < 0)
 			warnx("cannot copy the test log to %s: %s", dst, err);
 		free(dir);
 		free(dst);
