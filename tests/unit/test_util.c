@@ -67,6 +67,40 @@ static void test_buf_and_strv(void **state)
 	strv_free(&s);
 }
 
+/* remove_tree over a tree a step made: its symlinks are removed, never followed, whether they
+ * point to a directory or a file, are on the way or are the path given itself. */
+static void test_remove_tree_follows_no_link(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/lfsbuild-unit-rm-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char *cmd = xasprintf("cd %s && mkdir -p out/keep tree/a/b && echo kept > out/keep/f && echo kept > out/file && "
+	                      "ln -s %s/out tree/dirlink && ln -s %s/out/file tree/a/filelink && "
+	                      "ln -s ../../../out/keep tree/a/b/rel && ln -s %s/out tree/a/b/abs && "
+	                      "ln -s %s/out/keep top",
+	                      tmpl, tmpl, tmpl, tmpl, tmpl);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	char *tree = path_join(tmpl, "tree"), *top = path_join(tmpl, "top"), *out = path_join(tmpl, "out");
+	assert_int_equal(remove_tree(tree), 0);
+	assert_false(path_exists(tree));
+	assert_int_equal(remove_tree(top), 0); /* a symlink to a directory given itself: only the link goes */
+	assert_false(path_exists(top));
+	const char *kept[] = {"keep/f", "file"};
+	for (size_t i = 0; i < ARRAY_LEN(kept); i++) {
+		char *p = path_join(out, kept[i]);
+		char *t = read_file(p, NULL);
+		assert_non_null(t);
+		assert_string_equal(t, "kept\n");
+		free(t);
+		free(p);
+	}
+	assert_int_equal(remove_tree(tmpl), 0);
+	free(tree);
+	free(top);
+	free(out);
+}
+
 static void test_atomic_write_and_remove_tree(void **state)
 {
 	(void)state;
@@ -130,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_buf_and_strv),
 		cmocka_unit_test(test_atomic_write_and_remove_tree),
+		cmocka_unit_test(test_remove_tree_follows_no_link),
 		cmocka_unit_test(test_formatting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
