@@ -635,8 +635,30 @@ static void do_userns(const struct op *op, struct ctx *c)
 		fail(c, "write /proc/self/gid_map", errno);
 }
 
+/* A mount point the sandbox makes under $LFS ($LFS/dev, proc, sys, run, build) is the root's,
+ * which earlier steps made: one they turned into a symlink (dev -> /etc) is refused, not followed
+ * (mount(2) would follow it, and mkdir_p would create through it). */
+static void refuse_link(const struct op *op, struct ctx *c)
+{
+	struct stat st;
+	if (lstat(op->path, &st) < 0 || !S_ISLNK(st.st_mode))
+		return;
+	char target[512], msg[1024];
+	ssize_t n = readlink(op->path, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	int len = snprintf(msg, sizeof msg, "%s: %s is a symlink (-> %s): a mount point is never reached through a link",
+	                   op->desc, op->path, n > 0 ? target : "?");
+	if (c->errfd >= 0 && len > 0) {
+		ssize_t w = write(c->errfd, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1);
+		(void)w;
+	}
+	_exit(127);
+}
+
 static void do_mount(const struct op *op, struct ctx *c)
 {
+	if (op->mk == MK_DIR)
+		refuse_link(op, c);
 	if (op->mk == MK_DIR && mkdir_p(op->path, 0755) < 0)
 		fail(c, op->desc, errno);
 	if (op->mk == MK_FILE) {

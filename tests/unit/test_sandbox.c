@@ -7,6 +7,7 @@
  * (128+N for a signal); a set-up failure prints "sandbox: MESSAGE" and exits 125. */
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -407,6 +408,50 @@ static void test_spawn_chroot_needs_root(void **state)
 		fail_msg("as nobody: %s", got);
 }
 
+/* A chroot step's mount points under $LFS are the root's, which earlier steps made (as the
+ * build uid in chapters 5-6): one turned into a symlink is refused, nothing is mounted there. */
+static void test_spawn_chroot_mount_point_symlink(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* chroot mode needs root */
+	char *root = scratch(), *out = scratch();
+	char *argv[] = {"true", NULL};
+	const char *names[] = {"dev", "proc", "sys", "run", "build"};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		for (size_t k = 0; k < ARRAY_LEN(names); k++) { /* the others are directories */
+			char *p = path_join(root, names[k]);
+			remove_tree(p);
+			assert_int_equal(k == i ? symlink(out, p) : mkdir(p, 0755), 0);
+			free(p);
+		}
+		struct sandbox_spec s = base_spec(SANDBOX_CHROOT, argv);
+		s.root = root;
+		s.builddir = out;
+		s.builddir_in = "/build/x";
+		s.stdout_fd = s.stderr_fd = -1;
+		struct sandbox_plan *p = sandbox_plan_new(&s);
+		char err[1024] = "";
+		assert_int_equal(sandbox_spawn(p, err, sizeof err), -1);
+		sandbox_plan_free(p);
+		char *want = xasprintf("%s/%s is a symlink (-> %s): a mount point is never reached through a link", root,
+		                       names[i], out);
+		if (!strstr(err, want))
+			fail_msg("%s: got \"%s\"", names[i], err);
+		free(want);
+		DIR *d = opendir(out);
+		int entries = 0;
+		for (struct dirent *e; d && (e = readdir(d));)
+			entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+		closedir(d);
+		assert_int_equal(entries, 0); /* nothing was made through it */
+	}
+	remove_tree(root);
+	remove_tree(out);
+	free(root);
+	free(out);
+}
+
 /* ---- the driver for tests/sandbox/sandbox.sh ---- */
 
 static int driver(int argc, char **argv)
@@ -481,6 +526,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_spawn_errors),
 		cmocka_unit_test(test_spawn_path_lookup),
 		cmocka_unit_test(test_spawn_chroot_needs_root),
+		cmocka_unit_test(test_spawn_chroot_mount_point_symlink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
