@@ -61,8 +61,10 @@ static int run(struct config *cfg, int argc, char **argv)
 		.root = root, .output = out, .tmpdir = tmp, .logpath = log, .size = size, .compress = false, .ids = &ids,
 	};
 	if (image_build(&o) == 0) {
+		char *shown = shell_word(out);
 		printf("Boot it: lfsbuild boot%s%s   (test it: lfsbuild test)\n", strcmp(out, cfg->output) ? " " : "",
-		       strcmp(out, cfg->output) ? out : "");
+		       strcmp(out, cfg->output) ? shown : "");
+		free(shown);
 		rc = EXIT_OK;
 	} else {
 		fprintf(stderr, "lfsbuild: image: nothing was written to %s; the tools' log is %s\n", out, log);

@@ -20,11 +20,7 @@ char *exec_cmdline(char *const argv[])
 		const char *a = argv[i];
 		if (i)
 			buf_puts(&b, " ");
-		if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%") == strlen(a)) {
-			buf_puts(&b, a);
-			continue;
-		}
-		char *q = shell_quote(a);
+		char *q = shell_word(a);
 		buf_puts(&b, q);
 		free(q);
 	}

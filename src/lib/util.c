@@ -247,6 +247,14 @@ char *shell_quote(const char *s)
 	return b.data;
 }
 
+char *shell_word(const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%";
+	if (*s && strspn(s, plain) == strlen(s))
+		return xstrdup(s);
+	return shell_quote(s);
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path);

@@ -47,6 +47,16 @@ static void test_shell_quote(void **state)
 		free(cmd);
 		free(q);
 	}
+	/* shell_word: as is when nothing in it is special to a shell */
+	char *w = shell_word("/var/tmp/lfs-work,1:x@y%z+=.");
+	assert_string_equal(w, "/var/tmp/lfs-work,1:x@y%z+=.");
+	free(w);
+	w = shell_word("/t/we ird'dir,x");
+	assert_string_equal(w, "'/t/we ird'\\''dir,x'");
+	free(w);
+	w = shell_word("");
+	assert_string_equal(w, "''");
+	free(w);
 }
 
 static void test_buf_and_strv(void **state)
