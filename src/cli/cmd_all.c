@@ -38,18 +38,21 @@ static int run(struct config *cfg, int argc, char **argv)
 		char *none[] = {NULL};
 		int rc = p->cmd->run(cfg, 0, none);
 		if (rc != EXIT_OK) {
+			char *w = shell_word(cfg->workdir);
 			fprintf(stderr, "lfsbuild all: stopped at '%s' (exit %d) after %s.\n"
-			        "Fix what it reported, then run 'lfsbuild -C %s all' again: every phase resumes where it stopped.\n",
-			        p->cmd->name, rc, fmt_duration(now_mono() - t0), cfg->workdir);
+			        "Fix what it reported, then run `lfsbuild -C %s all` again: every phase resumes where it stopped.\n",
+			        p->cmd->name, rc, fmt_duration(now_mono() - t0), w);
+			free(w);
 			return rc;
 		}
 	}
-	char *pw = config_path(cfg, "root-password");
+	char *pw = config_path(cfg, "root-password"), *w = shell_word(cfg->workdir);
 	printf("\nDone in %s. Your Linux From Scratch 12.3 (systemd) system:\n"
 	       "  image:          %s\n"
 	       "  root password:  in %s (mode 0600)\n"
 	       "  boot it:        lfsbuild -C %s boot    (serial console here; Ctrl-A X quits)\n",
-	       fmt_duration(now_mono() - t0), cfg->output, pw, cfg->workdir);
+	       fmt_duration(now_mono() - t0), cfg->output, pw, w);
+	free(w);
 	free(pw);
 	return EXIT_OK;
 }
