@@ -108,6 +108,76 @@ struct scratch {
 #define ROOT_FILE "root.ext4"
 #define RAW_FILE "disk.raw"
 #define RM_SCRIPT "efi-rm.debugfs"
+#define MKE2FS_CONF "mke2fs.conf"
+
+/* ---- a deterministic image: the same root gives the same bytes ----
+ * The ids come from state/disk.conf (GPT GUIDs, the ext4 UUID and hash seed, the FAT volume id);
+ * every time the tools write is SOURCE_DATE_EPOCH, else the book's release date; mke2fs takes
+ * its options from our file, not the host's /etc/mke2fs.conf; mcopy keeps the staged files'
+ * times and names come in a sorted order (esp_stage); qemu-img writes in order (no -W). */
+#define LFS_RELEASE_EPOCH 1741132800LL   /* 2025-03-05, LFS 12.3 */
+
+/* Debian 12's ext4 settings (e2fsprogs 1.47.0), pinned: another host's defaults (orphan_file,
+ * metadata_csum_seed, another inode size) would make another file system. */
+static const char mke2fs_conf[] =
+	"[defaults]\n"
+	"\tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr\n"
+	"\tdefault_mntopts = acl,user_xattr\n"
+	"\tenable_periodic_fsck = 0\n"
+	"\tblocksize = 4096\n"
+	"\tinode_size = 256\n"
+	"\tinode_ratio = 16384\n"
+	"[fs_types]\n"
+	"\text4 = {\n"
+	"\t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize\n"
+	"\t}\n"
+	"\tsmall = {\n\t\tblocksize = 1024\n\t\tinode_ratio = 4096\n\t}\n"
+	"\tfloppy = {\n\t\tblocksize = 1024\n\t\tinode_ratio = 8192\n\t}\n";
+
+/* SOURCE_DATE_EPOCH when it is a number, else LFS 12.3's release date. 0 becomes 1: e2fsprogs
+ * takes a fake time of 0 for none and would read the clock. */
+long long image_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v = s && *s ? strtoll(s, &end, 10) : -1;
+	return v > 0 && !*end ? v : v == 0 && !*end ? 1 : LFS_RELEASE_EPOCH;
+}
+
+/* The environment of the file system tools: their clocks stopped at the epoch, mke2fs reading
+ * only our settings (written into the scratch directory). */
+static int tools_env(const struct scratch *sc)
+{
+	char *conf = path_join(sc->dir, MKE2FS_CONF);
+	int rc = write_file_atomic(conf, mke2fs_conf, strlen(mke2fs_conf), 0600);
+	if (rc < 0)
+		errorf("cannot write %s:", conf);
+	char *epoch = xasprintf("%lld", image_epoch());
+	setenv("MKE2FS_CONFIG", conf, 1);
+	setenv("E2FSPROGS_FAKE_TIME", epoch, 1);
+	setenv("SOURCE_DATE_EPOCH", epoch, 1);
+	free(epoch);
+	free(conf);
+	return rc;
+}
+
+/* The FAT volume id (the ESP's "UUID" in blkid) from the ESP's PARTUUID, written over the
+ * constant of mkfs.vfat --invariant in the boot sector and its backup (sector 6), offset 67. */
+static int set_volume_id(const struct scratch *sc, const char *esp_partuuid)
+{
+	unsigned long id = strtoul((char[9]){esp_partuuid[0], esp_partuuid[1], esp_partuuid[2], esp_partuuid[3],
+	                                     esp_partuuid[4], esp_partuuid[5], esp_partuuid[6], esp_partuuid[7], 0},
+	                           NULL, 16);
+	unsigned char le[4] = {id & 0xff, (id >> 8) & 0xff, (id >> 16) & 0xff, (id >> 24) & 0xff};
+	int fd = open(sc->esp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errorf("cannot open %s:", sc->esp);
+	int rc = 0;
+	if (pwrite(fd, le, 4, 67) != 4 || pwrite(fd, le, 4, 6 * 512 + 67) != 4)
+		rc = errorf("cannot write the volume id into %s:", sc->esp);
+	close(fd);
+	return rc;
+}
 
 /* The ESP: FAT32 filled by mtools with the staged copy of ROOT/boot/efi (esp_stage: no link
  * followed, nothing but files and directories). */
@@ -118,8 +188,9 @@ static int make_esp(const struct image_opts *o, struct scratch *sc, uint64_t byt
 	free(tree);
 	if (rc < 0 || make_sized_file(sc->esp, bytes) < 0)
 		return -1;
-	char *mkfs[] = {"mkfs.vfat", "-F", "32", "-n", "LFS-ESP", ESP_FILE, NULL};
-	if (run(o, sc->dir, "mkfs.vfat (the EFI system partition)", mkfs) < 0)
+	/* --invariant: no clock and no random volume id (set_volume_id puts the state's in) */
+	char *mkfs[] = {"mkfs.vfat", "--invariant", "-F", "32", "-n", "LFS-ESP", ESP_FILE, NULL};
+	if (run(o, sc->dir, "mkfs.vfat (the EFI system partition)", mkfs) < 0 || set_volume_id(sc, o->ids->esp) < 0)
 		return -1;
 	struct strv argv = {0};
 	const char *opts[] = {"mcopy", "-s", "-p", "-m", "-Q", "-i", ESP_FILE};
@@ -161,9 +232,12 @@ static int make_root(const struct image_opts *o, const struct scratch *sc, uint6
 {
 	if (make_sized_file(sc->root, bytes) < 0)
 		return -1;
+	char *seed = xasprintf("hash_seed=%s", o->ids->root_fs);   /* the directory hash's seed: not random */
 	char *mkfs[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "lfs-root", "-U", (char *)o->ids->root_fs,
-	                "-d", (char *)o->root, ROOT_FILE, NULL};
-	if (run(o, sc->dir, "mke2fs -d (the ext4 root from the tree)", mkfs) < 0)
+	                "-E", seed, "-d", (char *)o->root, ROOT_FILE, NULL};
+	int made = run(o, sc->dir, "mke2fs -d (the ext4 root from the tree)", mkfs);
+	free(seed);
+	if (made < 0)
 		return -1;
 	/* /boot/efi is the ESP's mount point: its content lives on the FAT, so leave it empty here. */
 	struct buf script = {0};
@@ -348,6 +422,10 @@ int image_build(const struct image_opts *o)
 	struct scratch sc;
 	if (plan_disk(o, &l) < 0 || scratch_make(o, &sc) < 0)
 		return -1;
+	if (tools_env(&sc) < 0) {
+		scratch_remove(&sc);
+		return -1;
+	}
 	char *part = xasprintf("%s.part", o->output);
 	/* SIGINT and SIGTERM end the tool that runs; then the build stops and cleans up. */
 	struct sigaction sa = {0}, old_int, old_term;
