@@ -24,6 +24,7 @@ struct optdef {
 
 #define F(field) offsetof(struct config, field)
 #define BUILD_CMDS "build all"
+#define SETTING_CMDS "build all shell" /* settings of the new system: a step's shell gets them too */
 
 static const struct optdef opts[] = {
 	{"dir", 'C', K_STR, F(workdir), "DIR", "LFSBUILD_DIR", NULL, "work directory (default ./lfs-work)"},
@@ -50,10 +51,10 @@ static const struct optdef opts[] = {
 	{"snapshots", 0, K_FLAG, F(snapshots), NULL, "LFSBUILD_SNAPSHOTS", BUILD_CMDS, "keep a snapshot of the root at each stage boundary"},
 	{"tests", 0, K_FLAG, F(tests), NULL, NULL, BUILD_CMDS, "run the packages' test suites where the book does"},
 	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
-	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated)"},
-	{"hostname", 0, K_STR, F(hostname), "NAME", NULL, BUILD_CMDS, "host name of the new system (default lfs)"},
-	{"locales", 0, K_STR, F(locales), "LIST", NULL, BUILD_CMDS, "locales to generate (default \"C.UTF-8 en_US.UTF-8\")"},
-	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, BUILD_CMDS, "use FILE as the kernel's .config"},
+	{"root-password", 0, K_STR, F(root_password), "PW", NULL, SETTING_CMDS, "root password of the new system (default: generated)"},
+	{"hostname", 0, K_STR, F(hostname), "NAME", NULL, SETTING_CMDS, "host name of the new system (default lfs)"},
+	{"locales", 0, K_STR, F(locales), "LIST", NULL, SETTING_CMDS, "locales to generate (default \"C.UTF-8 en_US.UTF-8\")"},
+	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, SETTING_CMDS, "use FILE as the kernel's .config"},
 
 	{"follow", 'f', K_FLAG, F(follow), NULL, NULL, "log", "keep printing as the log grows"},
 
@@ -72,6 +73,8 @@ static const struct optdef opts[] = {
 
 	{"all", 0, K_FLAG, F(all), NULL, NULL, "clean", "also remove the root, the state, the snapshots and the image"},
 	{"with-sources", 0, K_FLAG, F(with_sources), NULL, NULL, "clean", "with --all: also the source cache (kept otherwise)"},
+
+	{"command", 'c', K_STR, F(shell_command), "COMMAND", NULL, "shell", "run COMMAND in the shell instead of an interactive shell; exit with its status"},
 };
 
 static bool in_words(const char *words, const char *w)

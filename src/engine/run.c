@@ -939,13 +939,13 @@ int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *err
 	view_init(r, i, &v);
 	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 	int rcode = 0;
-	if (is_dir(v.builddir)) {
+	if (mkdir_p(r->root, 0755) < 0) {
+		rcode = set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+	} else if (is_dir(v.builddir)) {
 		for (size_t k = 0; k < rc->sources.n; k++)
 			tops[k] = existing_top(r, &v, rc->sources.v[k]);
 	} else {
-		if (mkdir_p(r->root, 0755) < 0)
-			rcode = set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
-		else if ((rcode = prepare(r, i, &v, tops, errbuf, errlen)) < 0)
+		if ((rcode = prepare(r, i, &v, tops, errbuf, errlen)) < 0)
 			remove_tree(v.builddir); /* no half-made directory for the next shell to take as is */
 		sv->prepared = rcode == 0;
 	}
