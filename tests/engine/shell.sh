@@ -27,6 +27,11 @@ expect_in "no root yet: says how to make one" "no root yet: $W/root does not exi
 fails_with 1 "no root yet: exit 1" lb shell -c true
 # The root: bash and its libraries (the steps' shell), a static busybox for the rest.
 mkdir -p "$W/root/bin"
+out=$(lb shell -c true 2>&1)
+expect_in "a root without a shell: refused, saying how to get one" "has no shell (/bin/bash or /bin/sh) yet" "$out"
+fails_with 1 "... exit 1" lb shell -c true
+out=$(lb shell ch2/inside -c true 2>&1)
+expect_in "a chroot step without bash in the root: refused" "has no /bin/bash yet" "$out"
 for f in /bin/bash $(ldd /bin/bash | grep -o '/[^ ]*'); do cp --parents -L "$f" "$W/root/"; done
 cp "$BB" "$W/root/bin/busybox"
 for a in $("$BB" --list); do [ -e "$W/root/bin/$a" ] || ln -s busybox "$W/root/bin/$a"; done
@@ -161,14 +166,24 @@ wait_for() { # text [seconds]
 	screen | sed 's/^/#   /'
 	return 1
 }
-# start_shell NAME [ARGS...]: lfsbuild shell on a terminal of its own; its pid in $T/NAME.pid
+# start_shell NAME [ARGS...]: lfsbuild shell on a terminal of its own; its pid in $T/NAME.pid,
+# its exit status in $T/NAME.status when it ends (tmux 3.3a now and then leaves its pane's process
+# unreaped, and its pane_dead_status empty)
 start_shell() {
-	local name=$1
+	NAME=$1
 	shift
-	SOCK=$T/tmux-$name.sock
-	tm new-session -d -s sh -x 120 -y 40 \
-		"echo \$\$ >$T/$name.pid; exec env TERM=screen $(printf '%q ' "$LFSBUILD" --book "$BOOK" -C "$W" --sources "$SRC" shell "$@")" \; \
-		set-option -t sh remain-on-exit on >/dev/null
+	SOCK=$T/tmux-$NAME.sock
+	tm new-session -d -s sh -x 120 -y 40 "sh -c 'echo \$\$ >$T/$NAME.pid; exec env TERM=screen \"\$@\"' lfsbuild \
+		$(printf '%q ' "$LFSBUILD" --book "$BOOK" -C "$W" --sources "$SRC" shell "$@"); echo \$? >$T/$NAME.status; sleep 600"
+}
+# dead_status: the exit status of the last start_shell ("" if it still runs after 10 s)
+dead_status() {
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$T/$NAME.status" ] && break
+		sleep 0.1
+	done
+	cat "$T/$NAME.status" 2>/dev/null
 }
 
 start_shell tty
@@ -176,10 +191,14 @@ ok "the prompt appears" wait_for "(lfs chroot) root:/# "
 tm send-keys -t sh "echo hel''lo-\$((6*7)); tty" Enter
 ok "a command's output appears" wait_for "hello-42"
 ok "its terminal is a pty of the sandbox's own /dev/pts" wait_for "/dev/pts/0"
+tm resize-window -t sh -x 90 -y 25
+sleep 0.3
+tm send-keys -t sh "stty size" Enter
+ok "a new window size reaches the shell's terminal" wait_for "25 90"
 ok "while it runs, its bash is in the root" test -n "$(inroot | grep bash)"
 tm send-keys -t sh "sleep 300 &" Enter "exit" Enter
-ok "exit ends it (the pane is dead)" sh -c "for i in \$(seq 1 100); do [ \"\$(tmux -S '$SOCK' display -p -t sh '#{pane_dead}')\" = 1 ] && exit 0; sleep 0.1; done; exit 1"
-ok "... with the shell's status 0" test "$(tm display -p -t sh '#{pane_dead_status}')" = 0
+st=$(dead_status)
+ok "exit ends it, with the shell's status 0 ($st)" test "$st" = 0
 ok "after exit: no process in the root (not even the background job), no mount of the work directory" gone
 
 start_shell step ch2/broken
@@ -197,8 +216,8 @@ ok "the prompt appears again" wait_for "(lfs chroot) root:/# "
 bash_pid=$(inroot | awk '$2 == "bash" {print $1}' | head -1)
 ok "the shell's bash is found ($bash_pid)" test -n "$bash_pid"
 kill -9 "$bash_pid"
-ok "kill -9 of the shell ends lfsbuild (pane dead)" sh -c "for i in \$(seq 1 100); do [ \"\$(tmux -S '$SOCK' display -p -t sh '#{pane_dead}')\" = 1 ] && exit 0; sleep 0.1; done; exit 1"
-ok "... with 128+9" test "$(tm display -p -t sh '#{pane_dead_status}')" = 137
+st=$(dead_status)
+ok "kill -9 of the shell ends lfsbuild, with 128+9 ($st)" test "$st" = 137
 ok "after kill -9 of the shell: nothing left" gone
 
 # kill -9 of lfsbuild running -c in the background
