@@ -43,7 +43,12 @@ static int run(struct config *cfg, int argc, char **argv)
 	char *lockpath = config_path(cfg, "state/lock");
 	int lock = open(lockpath, O_RDONLY | O_CLOEXEC);
 	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		errorf("a build is running in %s; stop it before cleaning", cfg->workdir);
+		char *who = read_file(lockpath, NULL);
+		if (who && strstr(who, " shell"))
+			errorf("an lfsbuild shell is open in %s; leave it before cleaning", cfg->workdir);
+		else
+			errorf("a build is running in %s; stop it before cleaning", cfg->workdir);
+		free(who);
 		close(lock);
 		free(lockpath);
 		return EXIT_FAIL;

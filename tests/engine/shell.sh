@@ -143,6 +143,8 @@ out=$(lb build 2>&1)
 expect_in "no build starts while a shell is open" "an lfsbuild shell (pid $spid) is open in $W" "$out"
 out=$(lb shell -c true 2>&1)
 expect_in "one shell at a time" "another lfsbuild shell (pid $spid) is open" "$out"
+out=$(lb clean 2>&1)
+expect_in "clean is refused too, naming the shell" "an lfsbuild shell is open in $W" "$out"
 rm -f "$W/root/hold"
 wait $spid
 src=$?
