@@ -491,6 +491,13 @@ static void shell_close(struct shell *sh)
 int shell_run(const struct config *cfg, const char *step)
 {
 	struct shell sh = {.cfg = cfg, .step_id = step, .step = -1, .lock = -1, .rcfd = -1};
+	/* 0-2 closed (CI runs without stdin): /dev/null there, before a lock or a pipe takes them */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+			if (n > fd)
+				close(n);
+		}
 	sh.root = config_path(cfg, "root");
 	sh.tty = !cfg->shell_command && isatty(STDIN_FILENO);
 	int rc = check(&sh);

@@ -83,6 +83,9 @@ expect_in "HOME=/root" "HOME=/root" "$inside"
 expect_in "TERM from the caller" "TERM=xterm-lfstest" "$inside"
 expect_in "MAKEFLAGS=-jN as the book's chroot" "MAKEFLAGS=-j3" "$inside"
 fails_with 7 "-c 'exit 7' exits 7" lb shell -c 'exit 7'
+out=$(lb shell -c 'read -r line || echo "stdin at its end"; ls -l /proc/self/fd/0' <&- 2>&1)
+expect_in "lfsbuild without stdin: the command reads /dev/null" "stdin at its end" "$out"
+expect_in "... and nothing else" "/proc/self/fd/0 -> /dev/null" "$out"
 ok "after -c: nothing left" gone
 
 # ---- a step: prepared when its build directory is gone, the sections as functions ----
