@@ -944,6 +944,8 @@ int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *err
 	} else if (is_dir(v.builddir)) {
 		for (size_t k = 0; k < rc->sources.n; k++)
 			tops[k] = existing_top(r, &v, rc->sources.v[k]);
+	} else if (!runner_sources_ready(r, i)) { /* each missing one said, once */
+		rcode = set_error(errbuf, errlen, "not all of its sources are in the cache (above)");
 	} else {
 		if ((rcode = prepare(r, i, &v, tops, errbuf, errlen)) < 0)
 			remove_tree(v.builddir); /* no half-made directory for the next shell to take as is */

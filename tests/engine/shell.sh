@@ -105,6 +105,12 @@ ok "the build directory was prepared on the host" test -f "$W/build/ch2_inside/a
 rm -f "$W/root/etc/lfs-shell-test"
 ok "lfs_install runs" lb shell ch2/inside -c lfs_install
 ok "... %install, which wrote into the root" grep -q "made by ch2/inside" "$W/root/etc/lfs-shell-test"
+mv "$SRC/alpha-1.0.tar.gz" "$T/aside.tar.gz"
+rm -rf "$W/build/ch2_inside"
+out=$(lb shell ch2/inside -c true 2>&1)
+expect_in "a step to prepare whose source is not cached: said, once" "ch2/inside: not all of its sources are in the cache" "$out"
+ok "... and no half-made build directory" test ! -e "$W/build/ch2_inside"
+mv "$T/aside.tar.gz" "$SRC/alpha-1.0.tar.gz"
 out=$(lb shell ch1/outside -c 'type lfs_test' 2>&1)
 expect_in "a section the recipe lacks says so" "has no %test section" "$out"
 
