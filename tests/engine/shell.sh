@@ -119,6 +119,10 @@ out=$(lb shell ch2/broken -c 'ls; lfs_build && echo BUILT; echo "status $?"' 2>&
 expect_in "shell STEP of a failed step shows its partial state" "partial.txt" "$out"
 expect_in "lfs_build fails on the failing command (set -e, also after &&)" "status 1" "$out"
 ok "... and runs nothing after it" test ! -e "$W/build/ch2_broken/alpha-1.0/after.txt"
+sed -i 's/^false$/nosuchcmd/' "$BOOK/ch2/broken.recipe"
+out=$(lb shell ch2/broken -c lfs_build 2>&1)
+expect_in "an error in a section names the recipe's line" "lfs_build: line 7: nosuchcmd: command not found" "$out"
+sed -i 's/^nosuchcmd$/false/' "$BOOK/ch2/broken.recipe"
 ok "no mount point is left in \$LFS" test ! -e "$W/root/build"
 
 # a chapter 4-6 step (mode user): the build uid, on the host's view
