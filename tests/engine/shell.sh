@@ -218,6 +218,7 @@ ok "after exit: no process in the root (not even the background job), no mount o
 
 start_shell step ch2/broken
 ok "a step's prompt" wait_for "(lfs ch2/broken) root:/build/ch2_broken/alpha-1.0# "
+ok "it says that the build directory is as the failed run left it" wait_for "as the failed run left it"
 tm send-keys -t sh "ls; type -t lfs_install" Enter
 ok "the failed step's files are there" wait_for "partial.txt"
 ok "the functions are defined" wait_for "function"
