@@ -2,6 +2,7 @@
  * name, run with the same configuration, so `all` behaves exactly as the commands one by one
  * and resumes as they do. */
 #include "cli/commands.h"
+#include "cli/sysopts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,10 @@ static int run(struct config *cfg, int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return cli_usage_error(&cmd_all, "no operands expected (use 'lfsbuild build STEP' for single steps)");
+	int bad = sysopts_prepare(cfg);
+	if (bad)
+		return bad;
+	sysopts_keep(cfg);
 	const struct phase phases[] = {
 		{&cmd_check_host, "checking the host"},
 		{&cmd_fetch, "fetching and verifying the sources"},
@@ -33,18 +38,21 @@ static int run(struct config *cfg, int argc, char **argv)
 		char *none[] = {NULL};
 		int rc = p->cmd->run(cfg, 0, none);
 		if (rc != EXIT_OK) {
+			char *w = shell_word(cfg->workdir);
 			fprintf(stderr, "lfsbuild all: stopped at '%s' (exit %d) after %s.\n"
-			        "Fix what it reported, then run 'lfsbuild -C %s all' again: every phase resumes where it stopped.\n",
-			        p->cmd->name, rc, fmt_duration(now_mono() - t0), cfg->workdir);
+			        "Fix what it reported, then run `lfsbuild -C %s all` again: every phase resumes where it stopped.\n",
+			        p->cmd->name, rc, fmt_duration(now_mono() - t0), w);
+			free(w);
 			return rc;
 		}
 	}
-	char *pw = config_path(cfg, "root-password");
+	char *pw = config_path(cfg, "root-password"), *w = shell_word(cfg->workdir);
 	printf("\nDone in %s. Your Linux From Scratch 12.3 (systemd) system:\n"
 	       "  image:          %s\n"
 	       "  root password:  in %s (mode 0600)\n"
 	       "  boot it:        lfsbuild -C %s boot    (serial console here; Ctrl-A X quits)\n",
-	       fmt_duration(now_mono() - t0), cfg->output, pw, cfg->workdir);
+	       fmt_duration(now_mono() - t0), cfg->output, pw, w);
+	free(w);
 	free(pw);
 	return EXIT_OK;
 }
@@ -52,7 +60,8 @@ static int run(struct config *cfg, int argc, char **argv)
 const struct command cmd_all = {
 	"all", "check-host, fetch, build, image and test: from nothing to a tested disk", "",
 	"Runs check-host, fetch, build (every stage), image and test in turn with the same options,\n"
-	"stopping at the first that fails; run it again to resume. At the end it prints where the\n"
+	"stopping at the first that fails; run it again to resume (the settings of the new system are\n"
+	"checked before the first phase and kept in WORKDIR/state/settings). At the end it prints where the\n"
 	"image is, the root password's file and how to boot it (lfsbuild boot).",
 	run,
 };

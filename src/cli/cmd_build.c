@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "cli/sysopts.h"
 #include "watch/progress.h"
 #include "watch/progress_tty.h"
 #include "engine/sched.h"
@@ -10,6 +11,9 @@ static int run(struct config *cfg, int argc, char **argv)
 {
 	if (cfg->only && argc > 0)
 		return cli_usage_error(&cmd_build, "--only STEP takes no other step operands");
+	int bad = sysopts_prepare(cfg);
+	if (bad)
+		return bad;
 	struct progress pg;
 	/* a status area on a terminal; plain lines otherwise, and with -v (the steps' own lines) */
 	if (cfg->verbose)
@@ -28,6 +32,9 @@ const struct command cmd_build = {
 	"says why any other step runs again. Operands limit the build to those steps and what they\n"
 	"need. On a failure nothing new starts (with -k: what does not depend on it goes on); the\n"
 	"failing step's log tail and the command that resumes are printed. Interrupted or killed, the\n"
-	"next `lfsbuild build` resumes at the first unfinished step. See docs/engine.md.",
+	"next `lfsbuild build` resumes at the first unfinished step. The settings of the new system\n"
+	"(--hostname, --locales, --timezone, --keymap, --lang, --kernel-config) are checked before\n"
+	"anything starts and kept in WORKDIR/state/settings: a later build without them keeps them, a\n"
+	"new value replaces the kept one and reruns the steps that read it. See docs/engine.md.",
 	run,
 };

@@ -1,12 +1,35 @@
 /* lfsbuild image: assemble the bootable qcow2 disk from the built root */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "book/diskids.h"
 #include "disk/image.h"
 #include "lib/util.h"
+
+/* The work directory's root is imaged only while no build runs there: mke2fs -d walks the tree by
+ * path, and a running step could change it under the walk. The lock's fd (-1: none needed, the
+ * root is not the work directory's or no build ever ran there), or -2 after saying why not. */
+static int lock_root(const struct config *cfg, const char *root)
+{
+	char *own = config_path(cfg, "root"), *lockpath = config_path(cfg, "state/lock");
+	int lock = -1;
+	if (!strcmp(own, root)) {
+		lock = open(lockpath, O_RDONLY | O_CLOEXEC);
+		if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
+			errorf("a build is running in %s; image its root when the build has ended", cfg->workdir);
+			close(lock);
+			lock = -2;
+		}
+	}
+	free(own);
+	free(lockpath);
+	return lock;
+}
 
 static int run(struct config *cfg, int argc, char **argv)
 {
@@ -21,7 +44,9 @@ static int run(struct config *cfg, int argc, char **argv)
 	char *tmp = config_path(cfg, "tmp"), *logs = config_path(cfg, "logs");
 	char *log = path_join(logs, "image.log");
 	char *root = path_abs(cfg->image_root), *out = path_abs(cfg->output);
-	int rc = EXIT_FAIL;
+	int rc = EXIT_FAIL, lock = lock_root(cfg, root);
+	if (lock == -2)
+		goto done;
 	if (mkdir_p(logs, 0755) < 0) {
 		errorf("cannot create %s:", logs);
 		goto done;
@@ -36,13 +61,17 @@ static int run(struct config *cfg, int argc, char **argv)
 		.root = root, .output = out, .tmpdir = tmp, .logpath = log, .size = size, .compress = false, .ids = &ids,
 	};
 	if (image_build(&o) == 0) {
+		char *shown = shell_word(out);
 		printf("Boot it: lfsbuild boot%s%s   (test it: lfsbuild test)\n", strcmp(out, cfg->output) ? " " : "",
-		       strcmp(out, cfg->output) ? out : "");
+		       strcmp(out, cfg->output) ? shown : "");
+		free(shown);
 		rc = EXIT_OK;
 	} else {
 		fprintf(stderr, "lfsbuild: image: nothing was written to %s; the tools' log is %s\n", out, log);
 	}
 done:
+	if (lock >= 0)
+		close(lock);
 	free(out);
 	free(root);
 	free(log);

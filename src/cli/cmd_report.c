@@ -36,7 +36,9 @@ static int run(struct config *cfg, int argc, char **argv)
 	char err[1024];
 	if (run_info_load(cfg->workdir, &ri, err, sizeof err) < 0) {
 		errorf("%s", err);
-		fprintf(stderr, "lfsbuild: nothing to report; start a build with: lfsbuild -C %s build\n", cfg->workdir);
+		char *w = shell_word(cfg->workdir);
+		fprintf(stderr, "lfsbuild: nothing to report; start a build with: lfsbuild -C %s build\n", w);
+		free(w);
 		return EXIT_FAIL;
 	}
 	bool live = run_is_live(&ri);

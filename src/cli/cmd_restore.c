@@ -67,9 +67,12 @@ static int run(struct config *cfg, int argc, char **argv)
 		free(root);
 		goto out;
 	}
-	if (!cfg->quiet)
+	if (!cfg->quiet) {
+		char *w = shell_word(cfg->workdir);
 		printf("%s is as at the end of stage %s; the %zu steps of the later stages will run again "
-		       "(lfsbuild -C %s build)\n", root, argv[0], n, cfg->workdir);
+		       "(lfsbuild -C %s build)\n", root, argv[0], n, w);
+		free(w);
+	}
 	free(root);
 	rc = EXIT_OK;
 out:

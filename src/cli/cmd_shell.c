@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/sysopts.h"
 #include "engine/shell.h"
 
 static int run(struct config *cfg, int argc, char **argv)
@@ -14,6 +15,10 @@ static int run(struct config *cfg, int argc, char **argv)
 		       "root, as the build's is", cfg->workdir);
 		return EXIT_FAIL;
 	}
+	/* the kept settings of the new system (state/settings), as the build gives them to the steps */
+	int bad = sysopts_prepare(cfg);
+	if (bad)
+		return bad;
 	return shell_run(cfg, argc ? argv[0] : NULL);
 }
 

@@ -34,7 +34,9 @@ static int run(struct config *cfg, int argc, char **argv)
 	char err[1024];
 	if (run_info_load(cfg->workdir, &ri, err, sizeof err) < 0) {
 		errorf("%s", err);
-		fprintf(stderr, "lfsbuild: start a build with: lfsbuild -C %s build\n", cfg->workdir);
+		char *w = shell_word(cfg->workdir);
+		fprintf(stderr, "lfsbuild: start a build with: lfsbuild -C %s build\n", w);
+		free(w);
 		return EXIT_FAIL;
 	}
 	double now = now_wall();
@@ -108,11 +110,13 @@ static int run(struct config *cfg, int argc, char **argv)
 		free(log);
 	}
 	if (!live && ri.from_json && strcmp(ri.state, "done") && ri.command) {
+		char *w = shell_word(cfg->workdir);
 		if (nfailed)
-			printf("fix the cause (`lfsbuild -C %s log STEP` shows a log), then resume with:\n  %s\n", cfg->workdir,
+			printf("fix the cause (`lfsbuild -C %s log STEP` shows a log), then resume with:\n  %s\n", w,
 			       ri.command);
 		else
 			printf("resume with:\n  %s\n", ri.command);
+		free(w);
 	}
 	run_info_free(&ri);
 	return EXIT_OK;

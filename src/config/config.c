@@ -24,7 +24,6 @@ struct optdef {
 
 #define F(field) offsetof(struct config, field)
 #define BUILD_CMDS "build all"
-#define SETTING_CMDS "build all shell" /* settings of the new system: a step's shell gets them too */
 
 static const struct optdef opts[] = {
 	{"dir", 'C', K_STR, F(workdir), "DIR", "LFSBUILD_DIR", NULL, "work directory (default ./lfs-work)"},
@@ -51,10 +50,15 @@ static const struct optdef opts[] = {
 	{"snapshots", 0, K_FLAG, F(snapshots), NULL, "LFSBUILD_SNAPSHOTS", BUILD_CMDS, "keep a snapshot of the root at each stage boundary"},
 	{"tests", 0, K_FLAG, F(tests), NULL, NULL, BUILD_CMDS, "run the packages' test suites where the book does"},
 	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
-	{"root-password", 0, K_STR, F(root_password), "PW", NULL, SETTING_CMDS, "root password of the new system (default: generated)"},
-	{"hostname", 0, K_STR, F(hostname), "NAME", NULL, SETTING_CMDS, "host name of the new system (default lfs)"},
-	{"locales", 0, K_STR, F(locales), "LIST", NULL, SETTING_CMDS, "locales to generate (default \"C.UTF-8 en_US.UTF-8\")"},
-	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, SETTING_CMDS, "use FILE as the kernel's .config"},
+	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated; kept in WORKDIR/root-password)"},
+	/* The settings of the new system: kept in WORKDIR/state/settings (docs/engine.md), so a later
+	 * build without them keeps them; an empty value goes back to the default. */
+	{"hostname", 0, K_STR, F(hostname), "NAME", NULL, BUILD_CMDS, "host name of the new system (default lfs; kept in WORKDIR/state/settings)"},
+	{"locales", 0, K_STR, F(locales), "LIST", NULL, BUILD_CMDS, "locales to generate (default \"C.UTF-8 en_US.UTF-8\"; kept)"},
+	{"timezone", 0, K_STR, F(timezone), "ZONE", NULL, BUILD_CMDS, "time zone, a name under /usr/share/zoneinfo (default UTC; kept)"},
+	{"keymap", 0, K_STR, F(keymap), "MAP", NULL, BUILD_CMDS, "console keymap of Kbd, e.g. de-latin1 (default us; kept)"},
+	{"lang", 0, K_STR, F(lang), "LANG", NULL, BUILD_CMDS, "LANG of /etc/locale.conf, e.g. de_DE.UTF-8 (default: the first locale not C; kept)"},
+	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, BUILD_CMDS, "use FILE as the kernel's .config (kept, with its sha256)"},
 
 	{"follow", 'f', K_FLAG, F(follow), NULL, NULL, "log", "keep printing as the log grows"},
 
@@ -93,6 +97,8 @@ static bool applies(const struct optdef *o, const char *cmd)
 
 /* Which options were set on the command line or the environment: the config file leaves those. */
 static bool set_by_user[ARRAY_LEN(opts)];
+/* Which of them on the command line. */
+static bool on_command_line[ARRAY_LEN(opts)];
 
 /* Set option i from `arg` (given by `origin`: the command line, a variable, the config file).
  * 0, or -1 with "ORIGIN: --NAME wants ..." in errbuf. */
@@ -129,12 +135,15 @@ static int set_option(struct config *cfg, size_t i, const char *arg, const char 
 	}
 	}
 	set_by_user[i] = true;
+	on_command_line[i] = !strcmp(origin, "command line");
 	return 0;
 }
 
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
+	memset(set_by_user, 0, sizeof set_by_user);
+	memset(on_command_line, 0, sizeof on_command_line);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg->jobs = n > 0 ? (int)n : 1;
 	cfg->cpus = 2;
@@ -300,10 +309,6 @@ void config_finish(struct config *cfg)
 		free(cfg->bookdir);
 		cfg->bookdir = b;
 	}
-	if (!cfg->hostname)
-		cfg->hostname = xstrdup("lfs");
-	if (!cfg->locales)
-		cfg->locales = xstrdup("C.UTF-8 en_US.UTF-8");
 	if (!cfg->size)
 		cfg->size = xstrdup("50G");
 	if (!cfg->memory)
@@ -318,6 +323,22 @@ void config_finish(struct config *cfg)
 char *config_path(const struct config *cfg, const char *sub)
 {
 	return path_join(cfg->workdir, sub);
+}
+
+bool config_on_command_line(const char *lng)
+{
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++)
+		if (!strcmp(opts[i].lng, lng))
+			return on_command_line[i];
+	return false;
+}
+
+const char *config_string(const struct config *cfg, const char *lng)
+{
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++)
+		if (opts[i].kind == K_STR && !strcmp(opts[i].lng, lng))
+			return *(char *const *)((const char *)cfg + opts[i].off);
+	return NULL;
 }
 
 void config_print_options(const char *cmd, FILE *out)

@@ -36,8 +36,13 @@ struct config {
 	bool tests;             /* --tests: run the packages' test suites */
 	bool keep;              /* --keep: keep build directories of successful steps */
 	char *root_password;    /* --root-password PW (also in the config file) */
-	char *hostname;         /* --hostname NAME, default "lfs" */
+	/* Settings of the new system (book/sysconfig.h). NULL: not given here (config_finish sets no
+	 * default: state/settings.h fills them from WORKDIR/state/settings, then the defaults). */
+	char *hostname;         /* --hostname NAME */
 	char *locales;          /* --locales "C.UTF-8 en_US.UTF-8" */
+	char *timezone;         /* --timezone ZONE */
+	char *keymap;           /* --keymap MAP */
+	char *lang;             /* --lang LANG */
 	char *kernel_config;    /* --kernel-config FILE */
 	/* log */
 	bool follow;            /* -f, --follow */
@@ -74,6 +79,11 @@ struct config_error {
 int config_parse(struct config *cfg, const char *cmd, int argc, char **argv, struct config_error *err);
 /* Set the defaults that depend on others (sources from workdir, ...) and read the config file. */
 void config_finish(struct config *cfg);
+/* Was the option of long name `lng` given on the command line (not by the environment, the
+ * config file or a default)? */
+bool config_on_command_line(const char *lng);
+/* The value of the string option of long name `lng` (NULL: not set, or no such string option). */
+const char *config_string(const struct config *cfg, const char *lng);
 /* Print the options that apply to the command named `cmd` (NULL: the global ones) in --help form. */
 void config_print_options(const char *cmd, FILE *out);
 void config_init(struct config *cfg);

@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/exec.h"
+#include "disk/esp.h"
 #include "disk/gpt.h"
 #include "lib/fileutil.h"
 #include "lib/util.h"
@@ -56,15 +55,16 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
-/* Run a tool; on failure say what failed with the end of its output and the log's path. */
-static int run(const struct image_opts *o, const char *what, char *const argv[])
+/* Run a tool in the scratch directory `dir` (the files there are named relative to it: see
+ * exec_tool_in); on failure say what failed with the end of its output and the log's path. */
+static int run(const struct image_opts *o, const char *dir, const char *what, char *const argv[])
 {
 	if (interrupted) {
 		errno = EINTR;
 		return errorf("%s: interrupted (signal %d)", what, (int)interrupted);
 	}
 	struct buf out = {0};
-	int rc = exec_tool(argv, &out, o->logpath);
+	int rc = exec_tool_in(dir, argv, &out, o->logpath);
 	if (rc != 0) {
 		char *cl = exec_cmdline(argv);
 		const char *tail = out.data ? out.data : "";
@@ -97,102 +97,162 @@ static int make_sized_file(const char *path, uint64_t bytes)
 	return 0;
 }
 
-/* The ESP: FAT32 filled with ROOT/boot/efi by mtools. */
-static int make_esp(const struct image_opts *o, const char *esp, uint64_t bytes, const char *efidir)
+/* The scratch files of one build, in a new directory o->tmpdir/image.XXXXXX; the tools are run
+ * there and given the names below, relative to it. */
+struct scratch {
+	char *dir, *esp, *root, *raw;
+	struct strv efi;        /* what ROOT/boot/efi holds, deepest first (esp_stage) */
+};
+#define ESP_FILE "esp.fat"
+#define ESP_TREE "esp"
+#define ROOT_FILE "root.ext4"
+#define RAW_FILE "disk.raw"
+#define RM_SCRIPT "efi-rm.debugfs"
+#define MKE2FS_CONF "mke2fs.conf"
+
+/* ---- a deterministic image: the same root gives the same bytes ----
+ * The ids come from state/disk.conf (GPT GUIDs, the ext4 UUID and hash seed, the FAT volume id);
+ * every time the tools write is SOURCE_DATE_EPOCH, else the book's release date; mke2fs takes
+ * its options from our file, not the host's /etc/mke2fs.conf; mcopy keeps the staged files'
+ * times and names come in a sorted order (esp_stage); qemu-img writes in order (no -W). */
+#define LFS_RELEASE_EPOCH 1741132800LL   /* 2025-03-05, LFS 12.3 */
+
+/* Debian 12's ext4 settings (e2fsprogs 1.47.0), pinned: another host's defaults (orphan_file,
+ * metadata_csum_seed, another inode size) would make another file system. */
+static const char mke2fs_conf[] =
+	"[defaults]\n"
+	"\tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr\n"
+	"\tdefault_mntopts = acl,user_xattr\n"
+	"\tenable_periodic_fsck = 0\n"
+	"\tblocksize = 4096\n"
+	"\tinode_size = 256\n"
+	"\tinode_ratio = 16384\n"
+	"[fs_types]\n"
+	"\text4 = {\n"
+	"\t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize\n"
+	"\t}\n"
+	"\tsmall = {\n\t\tblocksize = 1024\n\t\tinode_ratio = 4096\n\t}\n"
+	"\tfloppy = {\n\t\tblocksize = 1024\n\t\tinode_ratio = 8192\n\t}\n";
+
+/* SOURCE_DATE_EPOCH when it is a number, else LFS 12.3's release date. 0 becomes 1: e2fsprogs
+ * takes a fake time of 0 for none and would read the clock. */
+long long image_epoch(void)
 {
-	if (make_sized_file(esp, bytes) < 0)
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v = s && *s ? strtoll(s, &end, 10) : -1;
+	return v > 0 && !*end ? v : v == 0 && !*end ? 1 : LFS_RELEASE_EPOCH;
+}
+
+/* The environment of the file system tools: their clocks stopped at the epoch, mke2fs reading
+ * only our settings (written into the scratch directory). */
+static int tools_env(const struct scratch *sc)
+{
+	char *conf = path_join(sc->dir, MKE2FS_CONF);
+	int rc = write_file_atomic(conf, mke2fs_conf, strlen(mke2fs_conf), 0600);
+	if (rc < 0)
+		errorf("cannot write %s:", conf);
+	char *epoch = xasprintf("%lld", image_epoch());
+	setenv("MKE2FS_CONFIG", conf, 1);
+	setenv("E2FSPROGS_FAKE_TIME", epoch, 1);
+	setenv("SOURCE_DATE_EPOCH", epoch, 1);
+	free(epoch);
+	free(conf);
+	return rc;
+}
+
+/* The FAT volume id (the ESP's "UUID" in blkid) from the ESP's PARTUUID, written over the
+ * constant of mkfs.vfat --invariant in the boot sector and its backup (sector 6), offset 67. */
+static int set_volume_id(const struct scratch *sc, const char *esp_partuuid)
+{
+	unsigned long id = strtoul((char[9]){esp_partuuid[0], esp_partuuid[1], esp_partuuid[2], esp_partuuid[3],
+	                                     esp_partuuid[4], esp_partuuid[5], esp_partuuid[6], esp_partuuid[7], 0},
+	                           NULL, 16);
+	unsigned char le[4] = {id & 0xff, (id >> 8) & 0xff, (id >> 16) & 0xff, (id >> 24) & 0xff};
+	int fd = open(sc->esp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errorf("cannot open %s:", sc->esp);
+	int rc = 0;
+	if (pwrite(fd, le, 4, 67) != 4 || pwrite(fd, le, 4, 6 * 512 + 67) != 4)
+		rc = errorf("cannot write the volume id into %s:", sc->esp);
+	close(fd);
+	return rc;
+}
+
+/* The ESP: FAT32 filled by mtools with the staged copy of ROOT/boot/efi (esp_stage: no link
+ * followed, nothing but files and directories). */
+static int make_esp(const struct image_opts *o, struct scratch *sc, uint64_t bytes)
+{
+	char *tree = path_join(sc->dir, ESP_TREE);
+	int rc = mkdir(tree, 0700) < 0 ? errorf("cannot create %s:", tree) : esp_stage(o->root, tree, &sc->efi);
+	free(tree);
+	if (rc < 0 || make_sized_file(sc->esp, bytes) < 0)
 		return -1;
-	char *mkfs[] = {"mkfs.vfat", "-F", "32", "-n", "LFS-ESP", (char *)esp, NULL};
-	if (run(o, "mkfs.vfat (the EFI system partition)", mkfs) < 0)
+	/* --invariant: no clock and no random volume id (set_volume_id puts the state's in) */
+	char *mkfs[] = {"mkfs.vfat", "--invariant", "-F", "32", "-n", "LFS-ESP", ESP_FILE, NULL};
+	if (run(o, sc->dir, "mkfs.vfat (the EFI system partition)", mkfs) < 0 || set_volume_id(sc, o->ids->esp) < 0)
 		return -1;
 	struct strv argv = {0};
-	strv_add(&argv, "mcopy");
-	strv_add(&argv, "-s");
-	strv_add(&argv, "-p");
-	strv_add(&argv, "-m");
-	strv_add(&argv, "-Q");
-	strv_add(&argv, "-i");
-	strv_add(&argv, esp);
-	struct strv names = {0};
-	if (is_dir(efidir)) {
-		/* Each top-level entry of /boot/efi, copied recursively into the root of the FAT. */
-		DIR *d = opendir(efidir);
-		if (!d) {
-			strv_free(&argv);
-			return errorf("cannot read %s:", efidir);
-		}
-		for (struct dirent *e; (e = readdir(d));) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			strv_push(&names, path_join(efidir, e->d_name));
-		}
-		closedir(d);
+	const char *opts[] = {"mcopy", "-s", "-p", "-m", "-Q", "-i", ESP_FILE};
+	for (size_t i = 0; i < ARRAY_LEN(opts); i++)
+		strv_add(&argv, opts[i]);
+	/* each top-level entry of /boot/efi, copied recursively into the root of the FAT */
+	for (size_t i = 0; i < sc->efi.n; i++) {
+		const char *p = sc->efi.v[i];
+		size_t n = strcspn(p + 1, "/");
+		if (!p[1 + n] || !p[2 + n])
+			strv_push(&argv, xasprintf(ESP_TREE "/%.*s", (int)n, p + 1));
 	}
-	int rc = 0;
-	if (names.n) {
-		for (size_t i = 0; i < names.n; i++)
-			strv_add(&argv, names.v[i]);
+	if (argv.n > ARRAY_LEN(opts)) {
 		strv_add(&argv, "::/");
-		rc = run(o, "mcopy (filling the EFI system partition)", argv.v);
+		rc = run(o, sc->dir, "mcopy (filling the EFI system partition)", argv.v);
 	}
-	strv_free(&names);
 	strv_free(&argv);
 	return rc;
 }
 
-/* What of ROOT/boot/efi to delete from the ext4 copy (deepest first): a debugfs script. */
-static struct buf *rm_script;
-static size_t rm_prefix;
-static int rm_bad;
-
-static int add_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* A debugfs script that deletes what ROOT/boot/efi holds from the ext4 copy (deepest first). */
+static int efi_rm_script(const struct scratch *sc, struct buf *script)
 {
-	(void)st;
-	if (ftw->level == 0)
-		return 0;
-	const char *rel = path + rm_prefix;
-	if (strpbrk(rel, "\"\n\\")) {
-		rm_bad = 1;
-		errorf("%s: a name with a quote, backslash or newline cannot be left out of the ext4 root", path);
-		return 1;
+	for (size_t i = 0; i < sc->efi.n; i++) {
+		const char *rel = sc->efi.v[i];
+		size_t n = strlen(rel);
+		bool dir = rel[n - 1] == '/';
+		if (strpbrk(rel, "\"\n\\"))
+			return errorf("/boot/efi%s: a name with a quote, backslash or newline cannot be left out of the ext4 root",
+			              rel);
+		buf_printf(script, "%s \"/boot/efi%.*s\"\n", dir ? "rmdir" : "rm", (int)(dir ? n - 1 : n), rel);
 	}
-	buf_printf(rm_script, "%s \"/boot/efi%s\"\n", type == FTW_DP ? "rmdir" : "rm", rel);
 	return 0;
 }
 
-static int make_root(const struct image_opts *o, const char *img, uint64_t bytes, const char *tmp)
+/* The ext4 root: mke2fs -d copies the tree (a symlink as a symlink, a device as a device: it
+ * lstat()s each entry and reads only regular files), then /boot/efi is emptied there. */
+static int make_root(const struct image_opts *o, const struct scratch *sc, uint64_t bytes)
 {
-	if (make_sized_file(img, bytes) < 0)
+	if (make_sized_file(sc->root, bytes) < 0)
 		return -1;
+	char *seed = xasprintf("hash_seed=%s", o->ids->root_fs);   /* the directory hash's seed: not random */
 	char *mkfs[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "lfs-root", "-U", (char *)o->ids->root_fs,
-	                "-d", (char *)o->root, (char *)img, NULL};
-	if (run(o, "mke2fs -d (the ext4 root from the tree)", mkfs) < 0)
+	                "-E", seed, "-d", (char *)o->root, ROOT_FILE, NULL};
+	int made = run(o, sc->dir, "mke2fs -d (the ext4 root from the tree)", mkfs);
+	free(seed);
+	if (made < 0)
 		return -1;
 	/* /boot/efi is the ESP's mount point: its content lives on the FAT, so leave it empty here. */
-	char *efidir = path_join(o->root, "boot/efi");
-	int rc = 0;
-	if (is_dir(efidir)) {
-		struct buf script = {0};
-		rm_script = &script;
-		rm_prefix = strlen(efidir);
-		rm_bad = 0;
-		if (nftw(efidir, add_rm, 32, FTW_DEPTH | FTW_PHYS) != 0 || rm_bad) {
-			if (!rm_bad)
-				errorf("cannot walk %s:", efidir);
-			rc = -1;
-		} else if (script.len) {
-			char *sp = path_join(tmp, "efi-rm.debugfs");
-			if (write_file_atomic(sp, script.data, script.len, 0600) < 0) {
-				rc = errorf("cannot write %s:", sp);
-			} else {
-				char *dbg[] = {"debugfs", "-w", "-f", sp, (char *)img, NULL};
-				rc = run(o, "debugfs (emptying /boot/efi in the ext4 root)", dbg);
-			}
-			free(sp);
+	struct buf script = {0};
+	int rc = efi_rm_script(sc, &script);
+	if (rc == 0 && script.len) {
+		char *sp = path_join(sc->dir, RM_SCRIPT);
+		if (write_file_atomic(sp, script.data, script.len, 0600) < 0) {
+			rc = errorf("cannot write %s:", sp);
+		} else {
+			char *dbg[] = {"debugfs", "-w", "-f", RM_SCRIPT, ROOT_FILE, NULL};
+			rc = run(o, sc->dir, "debugfs (emptying /boot/efi in the ext4 root)", dbg);
 		}
-		buf_free(&script);
+		free(sp);
 	}
-	free(efidir);
+	buf_free(&script);
 	return rc;
 }
 
@@ -235,11 +295,6 @@ static uint64_t part_bytes(const struct gpt_layout *l, int i)
 	return (l->part[i].last - l->part[i].first + 1) * GPT_SECTOR;
 }
 
-/* The scratch files of one build, in a new directory o->tmpdir/image.XXXXXX. */
-struct scratch {
-	char *dir, *esp, *root, *raw;
-};
-
 static int scratch_make(const struct image_opts *o, struct scratch *sc)
 {
 	memset(sc, 0, sizeof *sc);
@@ -252,9 +307,9 @@ static int scratch_make(const struct image_opts *o, struct scratch *sc)
 		sc->dir = NULL;
 		return -1;
 	}
-	sc->esp = path_join(sc->dir, "esp.fat");
-	sc->root = path_join(sc->dir, "root.ext4");
-	sc->raw = path_join(sc->dir, "disk.raw");
+	sc->esp = path_join(sc->dir, ESP_FILE);
+	sc->root = path_join(sc->dir, ROOT_FILE);
+	sc->raw = path_join(sc->dir, RAW_FILE);
 	return 0;
 }
 
@@ -266,22 +321,23 @@ static void scratch_remove(struct scratch *sc)
 	free(sc->esp);
 	free(sc->root);
 	free(sc->raw);
+	strv_free(&sc->efi);
 }
 
 /* Both file systems as files: the ESP (FAT32, checked) and the root (ext4). */
-static int make_filesystems(const struct image_opts *o, const struct gpt_layout *l, const struct scratch *sc)
+static int make_filesystems(const struct image_opts *o, const struct gpt_layout *l, struct scratch *sc)
 {
 	char *efidir = path_join(o->root, "boot/efi");
 	printf("image: ESP (FAT32, %s) from %s\n", fmt_bytes((double)part_bytes(l, 0)), efidir);
 	fflush(stdout);
-	int rc = make_esp(o, sc->esp, part_bytes(l, 0), efidir);
 	free(efidir);
-	char *fsck_vfat[] = {"fsck.vfat", "-n", sc->esp, NULL};
-	if (rc < 0 || run(o, "fsck.vfat -n (checking the ESP)", fsck_vfat) < 0)
+	int rc = make_esp(o, sc, part_bytes(l, 0));
+	char *fsck_vfat[] = {"fsck.vfat", "-n", ESP_FILE, NULL};
+	if (rc < 0 || run(o, sc->dir, "fsck.vfat -n (checking the ESP)", fsck_vfat) < 0)
 		return -1;
 	printf("image: root (ext4, %s) from %s\n", fmt_bytes((double)part_bytes(l, 1)), o->root);
 	fflush(stdout);
-	return make_root(o, sc->root, part_bytes(l, 1), sc->dir);
+	return make_root(o, sc, part_bytes(l, 1));
 }
 
 /* Into the open raw disk `fd`: our GPT, both file systems at their partitions' places; then
@@ -323,33 +379,35 @@ static int assemble_disk(const struct image_opts *o, const struct gpt_layout *l,
 }
 
 /* Check the file systems where they now are, in the disk. */
-static int check_disk(const struct image_opts *o, const struct gpt_layout *l, const char *raw)
+static int check_disk(const struct image_opts *o, const struct gpt_layout *l, const struct scratch *sc)
 {
-	char *e2 = xasprintf("%s?offset=%llu", raw, (unsigned long long)(l->part[1].first * GPT_SECTOR));
+	char *e2 = xasprintf(RAW_FILE "?offset=%llu", (unsigned long long)(l->part[1].first * GPT_SECTOR));
 	char *fsck_ext4[] = {"e2fsck", "-fn", e2, NULL};
-	int rc = run(o, "e2fsck -fn (checking the root partition in the disk)", fsck_ext4);
+	int rc = run(o, sc->dir, "e2fsck -fn (checking the root partition in the disk)", fsck_ext4);
 	free(e2);
 	if (rc < 0)
 		return -1;
-	char *mt = xasprintf("%s@@%llu", raw, (unsigned long long)(l->part[0].first * GPT_SECTOR));
+	char *mt = xasprintf(RAW_FILE "@@%llu", (unsigned long long)(l->part[0].first * GPT_SECTOR));
 	char *mdir[] = {"mdir", "-i", mt, "::/", NULL};
-	rc = run(o, "mdir (reading the ESP back from the disk)", mdir);
+	rc = run(o, sc->dir, "mdir (reading the ESP back from the disk)", mdir);
 	free(mt);
 	return rc;
 }
 
 /* The raw disk converted into `part` (OUTPUT.part), checked, and renamed to the output. */
-static int convert_qcow2(const struct image_opts *o, const char *raw, const char *part)
+static int convert_qcow2(const struct image_opts *o, const struct scratch *sc, const char *part)
 {
 	printf("image: qcow2 %s\n", o->output);
 	fflush(stdout);
 	unlink(part);
-	char *conv[] = {"qemu-img", "convert", "-O", "qcow2", o->compress ? "-c" : "-q", "-f", "raw", (char *)raw,
+	/* `part` is absolute (path_abs): qemu-img takes no "PROTOCOL:" out of a name that starts
+	 * with '/' */
+	char *conv[] = {"qemu-img", "convert", "-O", "qcow2", o->compress ? "-c" : "-q", "-f", "raw", RAW_FILE,
 	                (char *)part, NULL};
-	if (run(o, "qemu-img convert", conv) < 0)
+	if (run(o, sc->dir, "qemu-img convert", conv) < 0)
 		return -1;
-	char *check[] = {"qemu-img", "check", (char *)part, NULL};
-	if (run(o, "qemu-img check", check) < 0)
+	char *check[] = {"qemu-img", "check", "-f", "qcow2", (char *)part, NULL};
+	if (run(o, sc->dir, "qemu-img check", check) < 0)
 		return -1;
 	if (interrupted)
 		return errorf("interrupted (signal %d)", (int)interrupted);
@@ -364,6 +422,10 @@ int image_build(const struct image_opts *o)
 	struct scratch sc;
 	if (plan_disk(o, &l) < 0 || scratch_make(o, &sc) < 0)
 		return -1;
+	if (tools_env(&sc) < 0) {
+		scratch_remove(&sc);
+		return -1;
+	}
 	char *part = xasprintf("%s.part", o->output);
 	/* SIGINT and SIGTERM end the tool that runs; then the build stops and cleans up. */
 	struct sigaction sa = {0}, old_int, old_term;
@@ -373,8 +435,8 @@ int image_build(const struct image_opts *o)
 	sigaction(SIGTERM, &sa, &old_term);
 	double t0 = now_mono();
 	int rc = -1;
-	if (make_filesystems(o, &l, &sc) == 0 && assemble_disk(o, &l, &sc) == 0 && check_disk(o, &l, sc.raw) == 0 &&
-	    convert_qcow2(o, sc.raw, part) == 0) {
+	if (make_filesystems(o, &l, &sc) == 0 && assemble_disk(o, &l, &sc) == 0 && check_disk(o, &l, &sc) == 0 &&
+	    convert_qcow2(o, &sc, part) == 0) {
 		printf("image: done in %s: %s, virtual %s, %s on disk\n", fmt_duration(now_mono() - t0), o->output,
 		       fmt_bytes((double)o->size), fmt_bytes(file_bytes_on_disk(o->output)));
 		rc = 0;

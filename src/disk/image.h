@@ -20,5 +20,8 @@ struct image_opts {
 	const struct disk_ids *ids; /* WORKDIR/state/disk.conf (disk_ids_load) */
 };
 
+/* The time the image's tools write into it: SOURCE_DATE_EPOCH when set, else LFS 12.3's
+ * release date (2025-03-05). */
+long long image_epoch(void);
 /* Build the image. 0, or -1 after saying what failed; nothing is left behind on failure. */
 int image_build(const struct image_opts *o);

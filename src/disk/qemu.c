@@ -58,12 +58,19 @@ char *qemu_vars_copy(const struct qemu_opts *o)
 	return path;
 }
 
+static char *comma_quoted(const char *s);
+
+/* The firmware's two drives; the variables' copy is in the work directory, whose path may hold
+ * a comma. */
 static void add_firmware(struct strv *a, const char *vars)
 {
+	char *code = comma_quoted(QEMU_OVMF_CODE), *v = comma_quoted(vars);
 	strv_add(a, "-drive");
-	strv_push(a, xasprintf("if=pflash,format=raw,unit=0,readonly=on,file=%s", QEMU_OVMF_CODE));
+	strv_push(a, xasprintf("if=pflash,format=raw,unit=0,readonly=on,file=%s", code));
 	strv_add(a, "-drive");
-	strv_push(a, xasprintf("if=pflash,format=raw,unit=1,file=%s", vars));
+	strv_push(a, xasprintf("if=pflash,format=raw,unit=1,file=%s", v));
+	free(code);
+	free(v);
 }
 
 static void add(struct strv *a, int n, ...)

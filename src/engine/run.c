@@ -331,25 +331,33 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	int prelude = *st->prelude ? count_lines(st->prelude) + 1 : 0;
 	bool aligned = rc->build_line >= prelude + 2 && (!rc->test || rc->test_line > rc->build_line) &&
 	               (!rc->install || rc->install_line > (rc->test ? rc->test_line : rc->build_line));
-	/* the test log ends with the status (testsum.c reads it: TESTSUM_EXIT_LINE) */
-	char *close_tests = xasprintf(") >'%s' 2>&1; lfsbuild_rc=$?; set -e; echo \"" TESTSUM_EXIT_LINE "$lfsbuild_rc\" "
-	                              ">>'%s' || true; if [ $lfsbuild_rc -ne 0 ]; then echo "
+	/* the test log ends with the status (testsum.c reads it: TESTSUM_EXIT_LINE); its path is
+	 * the work directory's, which may hold any character: quoted for the shell (a step id is
+	 * only [A-Za-z0-9/+._-], recipe.c) */
+	char *log = shell_quote(v->testlog_in);
+	char *close_tests = xasprintf(") >%s 2>&1; lfsbuild_rc=$?; set -e; echo \"" TESTSUM_EXIT_LINE "$lfsbuild_rc\" "
+	                              ">>%s || true; if [ $lfsbuild_rc -ne 0 ]; then echo "
 	                              "\"lfsbuild: the tests of %s failed (exit $lfsbuild_rc): see logs/tests/%s.log\"; "
 	                              "else echo \"lfsbuild: the tests of %s passed\"; fi",
-	                              v->testlog_in, v->testlog_in, rc->id, rc->id, rc->id);
+	                              log, log, rc->id, rc->id, rc->id);
 	if (rc->critical_tests) {
 		/* The book says not to go on: the step fails, its log names the unexpected failures (the
 		 * `UNEXPECTED: name` lines the recipe's check printed, book/files/check/). */
 		char *more = xasprintf("%s; if [ $lfsbuild_rc -ne 0 ]; then sed -n 's/^UNEXPECTED: /unexpected test failure: /p' "
-		                       "'%s' >&2 || true; echo \"lfsbuild: %s: its test suite is critical (the book says not to go "
+		                       "%s >&2 || true; echo \"lfsbuild: %s: its test suite is critical (the book says not to go "
 		                       "on) and failed: see logs/tests/%s.log\" >&2; exit 1; fi",
-		                       close_tests, v->testlog_in, rc->id, rc->id);
+		                       close_tests, log, rc->id, rc->id);
 		free(close_tests);
 		close_tests = more;
 	}
+	free(log);
 	struct buf b = {0};
-	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, rc->file,
+	char *from = xstrdup(rc->file); /* the book's path: a newline in it would end the comment */
+	for (char *p = from; *p; p++)
+		*p = *p == '\n' ? ' ' : *p;
+	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, from,
 	           aligned ? ": line N here is line N of the recipe" : "");
+	free(from);
 	if (*st->prelude)
 		buf_printf(&b, "%s\n", st->prelude);
 	if (aligned)
@@ -512,6 +520,28 @@ static int check_source(const char *name, const struct resolved_source *rs, char
 	             name, rs->path, rs->sha256, sha, name);
 }
 
+/* The recipe's `files` (book/files/NAME) into BUILDDIR/files/NAME. */
+static int copy_files(struct runner *r, const struct recipe *rc, const struct view *v, char *errbuf, size_t errlen)
+{
+	int rcode = 0;
+	for (size_t k = 0; k < rc->files.n && rcode == 0; k++) {
+		char *rel = xasprintf("files/%s", rc->files.v[k]);
+		char *from = path_join(r->set->dir, rel), *to = path_join(v->builddir, rel);
+		char *dir = xstrdup(to);
+		*strrchr(dir, '/') = '\0';
+		char err[1024];
+		if (mkdir_p(dir, 0755) < 0)
+			rcode = set_error(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
+		else if (file_copy(from, to, 0644, err, sizeof err) < 0)
+			rcode = set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, err);
+		free(dir);
+		free(rel);
+		free(from);
+		free(to);
+	}
+	return rcode;
+}
+
 /* The slow part of starting a step, run in a child process: a fresh build directory, the
  * sources unpacked, the files, the script, the build directory given to the build uid.
  * `tops` receives the sources' top directories. */
@@ -534,25 +564,8 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 			             "checks it against the manifest and fetches it again)",
 			             rc->sources.v[k], err, rc->sources.v[k]);
 	}
-	if (rc->files.n) {
-		char *fdir = path_join(v->builddir, "files");
-		mkdir_p(fdir, 0755);
-		for (size_t k = 0; k < rc->files.n; k++) {
-			char *rel = xasprintf("files/%s", rc->files.v[k]);
-			char *from = path_join(r->set->dir, rel), *to = path_join(fdir, rc->files.v[k]);
-			char *slash = strrchr(to, '/');
-			*slash = '\0';
-			mkdir_p(to, 0755);
-			*slash = '/';
-			char err[1024];
-			if (file_copy(from, to, 0644, err, sizeof err) < 0)
-				return set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, err);
-			free(rel);
-			free(from);
-			free(to);
-		}
-		free(fdir);
-	}
+	if (copy_files(r, rc, v, errbuf, errlen) < 0)
+		return -1;
 	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
 		/* the user's own file: a symlink given on the command line is followed on purpose */
 		char *real = realpath(r->cfg->kernel_config, NULL), *to = path_join(v->builddir, "kernel.config"), err[1024];
@@ -838,10 +851,11 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 		char *dst = xasprintf("%s/logs/tests/%s.log", r->cfg->workdir, rc->id);
 		char *dir = xstrdup(dst);
 		*strrchr(dir, '/') = '\0';
-		mkdir_p(dir, 0755);
 		char err[1024];
 		/* the step owns its build directory: a symlink it planted there is not followed */
-		if (file_copy(testlog, dst, 0644, err, sizeof err) < 0)
+		if (mkdir_p(dir, 0755) < 0)
+			warnx("cannot copy the test log to %s: cannot create %s: %s", dst, dir, strerror(errno));
+		else if (file_copy(testlog, dst, 0644, err, sizeof err) < 0)
 			warnx("cannot copy the test log to %s: %s", dst, err);
 		free(dir);
 		free(dst);

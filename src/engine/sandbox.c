@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <sched.h>
@@ -659,8 +660,30 @@ static void do_userns(const struct op *op, struct ctx *c)
 		fail(c, "write /proc/self/gid_map", errno);
 }
 
+/* A mount point the sandbox makes under $LFS ($LFS/dev, proc, sys, run, build) is the root's,
+ * which earlier steps made: one they turned into a symlink (dev -> /etc) is refused, not followed
+ * (mount(2) would follow it, and mkdir_p would create through it). */
+static void refuse_link(const struct op *op, struct ctx *c)
+{
+	struct stat st;
+	if (lstat(op->path, &st) < 0 || !S_ISLNK(st.st_mode))
+		return;
+	char target[512], msg[1024];
+	ssize_t n = readlink(op->path, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	int len = snprintf(msg, sizeof msg, "%s: %s is a symlink (-> %s): a mount point is never reached through a link",
+	                   op->desc, op->path, n > 0 ? target : "?");
+	if (c->errfd >= 0 && len > 0) {
+		ssize_t w = write(c->errfd, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1);
+		(void)w;
+	}
+	_exit(127);
+}
+
 static void do_mount(const struct op *op, struct ctx *c)
 {
+	if (op->mk == MK_DIR)
+		refuse_link(op, c);
 	if (op->mk == MK_DIR && mkdir_p(op->path, 0755) < 0)
 		fail(c, op->desc, errno);
 	if (op->mk == MK_FILE) {
@@ -830,14 +853,26 @@ static void do_exec(struct sandbox_plan *p, const struct op *op, struct ctx *c)
 	for (size_t i = 0; i < p->envp.n; i++)
 		if (str_starts(p->envp.v[i], "PATH="))
 			path = p->envp.v[i] + 5;
+	/* As execvp: each element in turn (an empty one is the working directory); a candidate
+	 * longer than PATH_MAX cannot be executed (the kernel says ENAMETOOLONG), so it is skipped
+	 * whole, never cut short into another path; the error is the last that was not "not
+	 * there". No malloc here: this runs in a forked child. */
 	int err = ENOENT;
+	size_t nlen = strlen(name);
 	for (const char *d = path;; ) {
 		const char *e = strchrnul(d, ':');
-		char full[4096];
-		snprintf(full, sizeof full, "%.*s/%s", (int)(e - d), e == d ? "." : d, name);
-		execve(full, p->argv.v, p->envp.v);
-		if (errno != ENOENT && errno != ENOTDIR)
-			err = errno;
+		size_t dlen = e == d ? 1 : (size_t)(e - d);
+		char full[PATH_MAX];
+		if (dlen + 1 + nlen >= sizeof full) {
+			err = ENAMETOOLONG;
+		} else {
+			memcpy(full, e == d ? "." : d, dlen);
+			full[dlen] = '/';
+			memcpy(full + dlen + 1, name, nlen + 1);
+			execve(full, p->argv.v, p->envp.v);
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno;
+		}
 		if (!*e)
 			break;
 		d = e + 1;

@@ -23,6 +23,7 @@
 #include "watch/progress.h"
 #include "book/recipe.h"
 #include "engine/run.h"
+#include "state/settings.h"
 #include "state/state.h"
 #include "engine/testsum.h"
 #include "engine/snapshot.h"
@@ -628,17 +629,25 @@ static int check_reachable(struct build *b)
 /* Each step's inputs, their hash against its stamp, and so the reason it runs (NULL: up to date):
  * the status ST_EXCLUDED (not selected), ST_SKIPPED or ST_PENDING. --from invalidates the stamps
  * of what it forces first. -1 if an input could not be read (said). */
+static int reasons(struct build *b);
+
 static int stamps_and_reasons(struct build *b)
 {
-	size_t n = b->g.n;
-	int rc = 0;
 	if (b->cfg->from) {
 		char *note = xasprintf("forced by --from %s", b->cfg->from);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < b->g.n; i++)
 			if (b->nodes[i].forced && b->nodes[i].selected)
 				stamp_invalidate(b->cfg->workdir, b->set.steps[i].id, note);
 		free(note);
 	}
+	return reasons(b);
+}
+
+/* The loop of stamps_and_reasons(): inputs, hash, stamp, reason and status of every step. */
+static int reasons(struct build *b)
+{
+	size_t n = b->g.n;
+	int rc = 0;
 	for (size_t k = 0; k < n; k++) {
 		size_t i = b->g.order[k];
 		struct node *nd = &b->nodes[i];
@@ -764,6 +773,14 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 		strv_add(&a, "--only");
 		strv_add(&a, cfg->only);
 	}
+	/* The settings are kept in state/settings, but lfsbuild.conf would override a kept value that
+	 * the command line gave: repeat those (never the root password, kept in WORKDIR/root-password). */
+	for (const char *const *o = settings_options; *o; o++)
+		if (config_on_command_line(*o)) {
+			const char *v = config_string(cfg, *o);
+			strv_push(&a, xasprintf("--%s", *o));
+			strv_add(&a, v ? v : "");
+		}
 	for (int k = 0; k < argc; k++)
 		strv_add(&a, argv[k]);
 	char *s = exec_cmdline(a.v);
@@ -1017,6 +1034,21 @@ static int end_build(struct build *b, int argc, char **argv)
 	return rc;
 }
 
+/* The settings of the new system kept in state/settings (under the lock, before any step runs),
+ * the changes said. -1 if they cannot be written (said). */
+static int keep_settings(struct build *b)
+{
+	struct strv notes = {0};
+	char err[1024];
+	int rc = settings_keep(b->cfg, &notes, err, sizeof err);
+	if (rc < 0)
+		errorf("%s", err);
+	for (size_t i = 0; i < notes.n; i++)
+		b->pg->note(b->pg, notes.v[i]);
+	strv_free(&notes);
+	return rc;
+}
+
 /* Build: which steps (the selection), under the lock, why each runs or not (stamps and
  * reasons), say so, run them, end. The exit status. */
 static int build_steps(struct build *b, int argc, char **argv)
@@ -1025,6 +1057,8 @@ static int build_steps(struct build *b, int argc, char **argv)
 		return 2;
 	b->lock = take_lock(b->cfg);
 	if (b->lock < 0)
+		return EXIT_FAILURE;
+	if (keep_settings(b) < 0)
 		return EXIT_FAILURE;
 	if (stamps_and_reasons(b) < 0)
 		return EXIT_FAILURE;
@@ -1045,6 +1079,18 @@ static int explain(struct build *b)
 		bad_spec("--explain", b->cfg->explain);
 		return 2;
 	}
+	/* Why it would run (as a build without --from would say), and its inputs. */
+	if (reasons(b) < 0)
+		return EXIT_FAILURE;
+	const struct node *nd = &b->nodes[k];
+	if (nd->reason)
+		printf("%s would run: %s\n", b->set.steps[k].id, nd->reason);
+	else
+		printf("%s is up to date (a build skips it)\n", b->set.steps[k].id);
+	printf("inputs (their sha256, the step's hash: %s):\n", nd->hash);
+	for (size_t q = 0; q < nd->inputs.n; q++)
+		printf("  %s\n", nd->inputs.v[q]);
+	putchar('\n');
 	return runner_explain(&b->run, (size_t)k, stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

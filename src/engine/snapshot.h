@@ -5,10 +5,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Write the tree `dir` to `out` (a .tar.zst, pax with xattrs and ACLs), atomically. */
+/* Write the tree `dir` to `out` (a .tar.zst, pax with xattrs and ACLs), atomically. The tree was
+ * made by the steps: libarchive's disk reader is physical (a symlink is archived as a symlink,
+ * never descended), and each file's data is read by lfsbuild through file_open_beneath (no
+ * symlink followed on the way, only the inode the reader described). */
 int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errlen);
-/* Empty `dir` and extract `archive` into it with owners, modes, times, xattrs, ACLs. */
+/* Empty `dir` and extract `archive` into it with owners, modes, times, xattrs, ACLs; with
+ * libarchive's SECURE_SYMLINKS, SECURE_NODOTDOT and SECURE_NOABSOLUTEPATHS (unpack_archive): no
+ * entry is written through a symlink, above `dir` or at an absolute path. */
 int snapshot_restore(const char *archive, const char *dir, char *errbuf, size_t errlen);
-/* chown -R that never follows a symlink (nftw FTW_PHYS + lchown: a symlink itself is given,
- * never what it points to) and stays on the tree's file system. 0 or -1 with errno. */
+/* chown -R that never follows a symlink: each directory opened with O_NOFOLLOW relative to its
+ * parent's fd (so a directory replaced by a symlink meanwhile fails, ELOOP), everything else given
+ * with fchownat(AT_SYMLINK_NOFOLLOW) (a symlink itself is given, never what it points to); stays
+ * on the tree's file system. 0 or -1 with errno. */
 int chown_tree(const char *path, uid_t uid, gid_t gid);

@@ -20,18 +20,9 @@ char *exec_cmdline(char *const argv[])
 		const char *a = argv[i];
 		if (i)
 			buf_puts(&b, " ");
-		if (*a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%") == strlen(a)) {
-			buf_puts(&b, a);
-			continue;
-		}
-		buf_puts(&b, "'");
-		for (; *a; a++) {
-			if (*a == '\'')
-				buf_puts(&b, "'\\''");
-			else
-				buf_add(&b, a, 1);
-		}
-		buf_puts(&b, "'");
+		char *q = shell_word(a);
+		buf_puts(&b, q);
+		free(q);
 	}
 	if (!b.data)
 		buf_puts(&b, "");
@@ -56,6 +47,8 @@ bool exec_found(const char *prog)
 	return found;
 }
 
+static int spawn_in(pid_t *pid, const char *dir, char *const argv[], int in0, int out, int err);
+
 static void child_fd(int from, int to)
 {
 	if (from == EXEC_NULL) {
@@ -68,6 +61,12 @@ static void child_fd(int from, int to)
 }
 
 int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err)
+{
+	return spawn_in(pid, NULL, argv, in0, out, err);
+}
+
+/* exec_spawn in the working directory `dir` (NULL: lfsbuild's). */
+static int spawn_in(pid_t *pid, const char *dir, char *const argv[], int in0, int out, int err)
 {
 	int ep[2];
 	if (pipe2(ep, O_CLOEXEC) < 0)
@@ -95,7 +94,8 @@ int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err)
 				fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
 		for (int i = 0; i < 3; i++)
 			child_fd(fds[i], i);
-		execvp(argv[0], argv);
+		if (!dir || chdir(dir) == 0)
+			execvp(argv[0], argv);
 		int e = errno;
 		if (write(ep[1], &e, sizeof e) < 0)
 			_exit(127);
@@ -118,11 +118,16 @@ int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err)
 
 int exec_tool(char *const argv[], struct buf *out, const char *logpath)
 {
+	return exec_tool_in(NULL, argv, out, logpath);
+}
+
+int exec_tool_in(const char *dir, char *const argv[], struct buf *out, const char *logpath)
+{
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -1;
 	pid_t pid;
-	int err = exec_spawn(&pid, argv, EXEC_NULL, pfd[1], pfd[1]);
+	int err = spawn_in(&pid, dir, argv, EXEC_NULL, pfd[1], pfd[1]);
 	close(pfd[1]);
 	if (err) {
 		close(pfd[0]);
@@ -153,8 +158,9 @@ int exec_tool(char *const argv[], struct buf *out, const char *logpath)
 			warnx("cannot append to the log %s: %s (the output of %s is not kept)", logpath, strerror(errno),
 			      argv[0]);
 		if (f) {
-			char *cl = exec_cmdline(argv);
-			fprintf(f, "$ %s\n%s", cl, o->data ? o->data + start : "");
+			char *cl = exec_cmdline(argv), *in = dir ? shell_quote(dir) : NULL;
+			fprintf(f, "$ %s%s%s\n%s", cl, in ? "    # in " : "", in ? in : "", o->data ? o->data + start : "");
+			free(in);
 			if (rc)
 				fprintf(f, "[exit status %d]\n", rc);
 			fclose(f);

@@ -8,6 +8,11 @@
  * `logpath` (if not NULL). Returns the exit status (0-255), 128+N for a signal, -1 if it could
  * not be started (errno set). */
 int exec_tool(char *const argv[], struct buf *out, const char *logpath);
+/* exec_tool in the working directory `dir` (logged after the command line as "# in 'DIR'"), so
+ * that the files there are named relative to it: tools that give a meaning to characters of
+ * their file names (e2fsprogs: "FILE?offset=N", mtools: "FILE@@N") never see the work
+ * directory's path, whatever it holds. A directory that cannot be entered: -1 with errno. */
+int exec_tool_in(const char *dir, char *const argv[], struct buf *out, const char *logpath);
 /* For exec_spawn(): give the child /dev/null there. (-1: the child keeps lfsbuild's own.) */
 #define EXEC_NULL (-2)
 /* Start argv[0] (looked up in PATH) with stdin/stdout/stderr from the fds in0/out/err (or -1,

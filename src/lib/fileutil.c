@@ -62,6 +62,65 @@ int file_open_regular(const char *path, char *errbuf, size_t errlen)
 	return fd;
 }
 
+/* One component of file_open_beneath: examined without following, then opened with O_NOFOLLOW
+ * (a directory when `dir`, else a regular file, never a FIFO or a device) and checked to be the
+ * inode examined. The fd, or -1 with errno. */
+static int open_component(int at, const char *name, bool dir)
+{
+	struct stat st, now;
+	if (!strcmp(name, ".."))
+		return errno = EINVAL, -1;
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if (S_ISLNK(st.st_mode))
+		return errno = ELOOP, -1;
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return errno = dir ? ENOTDIR : EINVAL, -1;
+	int flags = dir ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NONBLOCK | O_NOCTTY;
+	int fd = openat(at, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev ||
+	    (now.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+		close(fd);
+		return errno = ESTALE, -1; /* it was replaced meanwhile */
+	}
+	return fd;
+}
+
+int file_open_beneath(int dirfd, const char *shown, const char *rel, char *errbuf, size_t errlen)
+{
+	char *copy = xstrdup(rel), *save = NULL;
+	int at = dirfd, fd = -1, e = ENOENT; /* an empty path: ENOENT */
+	char *name = strtok_r(copy, "/", &save);
+	while (name) {
+		char *next = strtok_r(NULL, "/", &save);
+		int nfd = !strcmp(name, ".") && next ? dup(at) : open_component(at, name, next != NULL);
+		e = errno;
+		if (at != dirfd)
+			close(at);
+		at = dirfd;
+		if (nfd < 0)
+			break;
+		if (next)
+			at = nfd;
+		else
+			fd = nfd;
+		name = next;
+	}
+	free(copy);
+	if (fd >= 0)
+		return fd;
+	if (e == ELOOP)
+		set_error(errbuf, errlen, "%s/%s: a symlink on the way or at the end: not followed", shown, rel);
+	else if (e == EINVAL)
+		set_error(errbuf, errlen, "%s/%s is not a regular file reached without '..': not opened", shown, rel);
+	else
+		set_error(errbuf, errlen, "cannot open %s/%s: %s", shown, rel, strerror(e));
+	errno = e;
+	return -1;
+}
+
 /* Copy [off, off+len) of `in` to `out` at out_off+off. */
 static int copy_range(int in, int out, off_t off, off_t len, uint64_t out_off)
 {

@@ -13,6 +13,14 @@
  * not copied", "PATH is not a regular file: not copied", "cannot open PATH: ...". */
 int file_open_regular(const char *path, char *errbuf, size_t errlen);
 
+/* Open the regular file at `rel` (relative, "a/b/c") below the directory `dirfd` without following
+ * a symlink at any component: each directory is opened with O_NOFOLLOW relative to the one
+ * before, so a component a step turned into a symlink (usr -> /etc) fails, never leads out;
+ * nothing but a regular file is opened (a FIFO or a device never). The fd, or -1 with errno
+ * (ELOOP for a symlink on the way or at the end, EINVAL for something not a regular file) and
+ * the reason in errbuf, which names `rel` as "SHOWN/rel" with SHOWN the caller's name for dirfd. */
+int file_open_beneath(int dirfd, const char *shown, const char *rel, char *errbuf, size_t errlen);
+
 /* Copy the data extents of `in` (SEEK_DATA/SEEK_HOLE, copy_file_range, read/write where that
  * cannot) to `out` at offset `out_off`; holes stay holes. The number of data bytes copied, or -1
  * with errno. */

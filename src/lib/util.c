@@ -233,6 +233,28 @@ char *str_trim(char *s)
 	return s;
 }
 
+char *shell_quote(const char *s)
+{
+	struct buf b = {0};
+	buf_puts(&b, "'");
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_puts(&b, "'\\''");
+		else
+			buf_add(&b, s, 1);
+	}
+	buf_puts(&b, "'");
+	return b.data;
+}
+
+char *shell_word(const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+/.,:@%";
+	if (*s && strspn(s, plain) == strlen(s))
+		return xstrdup(s);
+	return shell_quote(s);
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path);

@@ -49,6 +49,13 @@ bool str_starts(const char *s, const char *prefix);
 bool str_ends(const char *s, const char *suffix);
 /* Trim leading and trailing whitespace in place; returns s + leading. */
 char *str_trim(char *s);
+/* `s` as one word of a POSIX shell line, always in single quotes, each ' written '\'' (so
+ * "it's" is 'it'\''s'); malloc'd. Any byte but NUL survives: spaces, $, `, \, newlines. */
+char *shell_quote(const char *s);
+/* `s` as it reads best as one shell word: as is when it has only characters no shell treats
+ * specially (letters, digits, - _ = + / . , : @ %), else shell_quote(s); malloc'd. For the command
+ * lines lfsbuild shows (logs, "resume with: lfsbuild -C DIR build"). */
+char *shell_word(const char *s);
 
 /* mkdir -p; returns 0 or -1 with errno set. */
 int mkdir_p(const char *path, mode_t mode);

@@ -154,7 +154,9 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	int rc = 0;
 	char *from = only ? path_join(stage, only) : NULL;
 	char *to = only ? path_join(destdir, only) : NULL;
-	if (count == 1 && is_dir(from) && !path_exists(to)) {
+	struct stat st;
+	/* lstat: a lone top entry that is a symlink (pkg -> /etc) is no top directory */
+	if (count == 1 && lstat(from, &st) == 0 && S_ISDIR(st.st_mode) && !path_exists(to)) {
 		if (rename(from, to) < 0 || rmdir(stage) < 0)
 			rc = set_error(errbuf, errlen, "cannot move %s to %s: %s", from, to, strerror(errno));
 		else

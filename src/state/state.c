@@ -228,6 +228,8 @@ char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *in
 			const char *name = strchr(key, ' ') ? strchr(key, ' ') + 1 : key;
 			if (str_starts(key, "dep "))
 				add_reason(&b, &count, "dependency %s dropped", name);
+			else if (str_starts(key, "config ")) /* a setting set before, unset now: the default */
+				add_reason(&b, &count, "configuration changed: %s", name);
 			else
 				add_reason(&b, &count, "%s dropped", key);
 		}
@@ -334,21 +336,26 @@ int timings_append(const char *workdir, const struct step_report *s, double sbu)
 {
 	char *dir = path_join(workdir, "logs");
 	char *path = path_join(dir, "timings.tsv");
-	mkdir_p(dir, 0755);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = mkdir_p(dir, 0755) < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	free(dir);
 	free(path);
 	if (fd < 0)
 		return -1;
-	char line[512];
 	char sbus[32] = "-";
 	if (sbu > 0)
 		snprintf(sbus, sizeof sbus, "%.2f", s->wall / sbu);
-	int n = snprintf(line, sizeof line, "%s\t%.0f\t%.2f\t%s\t%.2f\t%ld\t%s\n", s->id, s->start, s->wall, sbus,
-	                 s->cpu, s->maxrss_kib, step_status_name(s->status));
-	ssize_t w = write(fd, line, (size_t)n);
-	close(fd);
-	return w == n ? 0 : -1;
+	/* One write of the whole line, whatever its length (O_APPEND: lines of two writers do not
+	 * interleave). */
+	char *line = xasprintf("%s\t%.0f\t%.2f\t%s\t%.2f\t%ld\t%s\n", s->id, s->start, s->wall, sbus, s->cpu,
+	                       s->maxrss_kib, step_status_name(s->status));
+	size_t n = strlen(line);
+	ssize_t w = write(fd, line, n);
+	int e = errno;
+	free(line);
+	if (close(fd) < 0 && w == (ssize_t)n)
+		return -1;
+	errno = e;
+	return w == (ssize_t)n ? 0 : -1;
 }
 
 double sbu_read(const char *workdir)

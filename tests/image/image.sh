@@ -96,3 +96,14 @@ fails "a name FAT cannot hold in the ESP fails" "$LFSBUILD" -C "$W" image --root
 expect_in "it names the failing tool and the log" "mcopy (filling the EFI system partition) failed" "$(cat "$T/.out")"
 rm -f "$R/boot/efi/a\"quote"
 ok "after the failures: no output, no .part, no scratch" test ! -e "$T/x.qcow2" -a ! -e "$T/x.qcow2.part" -a -z "$(ls -A "$W/tmp")"
+
+# The work directory's own root is not imaged while a build holds the work directory's lock.
+if command -v flock >/dev/null; then
+	mkdir -p "$W/root"
+	: >"$W/state/lock"
+	fails "image of WORKDIR/root while a build runs there" flock "$W/state/lock" "$LFSBUILD" -C "$W" image -o "$T/x.qcow2"
+	expect_in "it says why" "a build is running in $W; image its root when the build has ended" "$(cat "$T/.out")"
+	ok "nothing written" test ! -e "$T/x.qcow2" -a ! -e "$T/x.qcow2.part"
+else
+	skip "image of WORKDIR/root while a build runs there" "no flock(1)"
+fi

@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,52 @@ static void test_not_regular_refused(void **state)
 	free(to);
 }
 
+/* file_open_beneath: a tree whose directories and file a step may have replaced by symlinks. */
+static void test_open_beneath(void **state)
+{
+	(void)state;
+	char *tree = path_join(dir, "beneath"), *err = xmalloc(512);
+	char *cmd = xasprintf("mkdir -p %s/usr/lib %s/out && echo inside > %s/usr/lib/f && "
+	                      "ln -s %s %s/usr/abs && ln -s /tmp %s/usr/dirlink && ln -s lib %s/usr/rel && "
+	                      "mkfifo %s/usr/lib/fifo && ln %s/usr/lib/f %s/usr/lib/hard",
+	                      tree, tree, tree, outside, tree, tree, tree, tree, tree, tree);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	int root = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+	int fd = file_open_beneath(root, "ROOT", "usr/lib/f", err, 512);
+	assert_true(fd >= 0);
+	char got[16] = "";
+	assert_int_equal(read(fd, got, sizeof got - 1), 7);
+	assert_string_equal(got, "inside\n");
+	close(fd);
+	fd = file_open_beneath(root, "ROOT", "./usr/lib/hard", err, 512);
+	assert_true(fd >= 0);
+	close(fd);
+	/* a symlink at the end, or on the way (absolute or relative, even one that stays inside) */
+	const char *links[] = {"usr/abs", "usr/rel/f", "usr/dirlink/x"};
+	for (size_t i = 0; i < ARRAY_LEN(links); i++) {
+		assert_int_equal(file_open_beneath(root, "ROOT", links[i], err, 512), -1);
+		assert_int_equal(errno, ELOOP);
+		char *want = xasprintf("ROOT/%s: a symlink on the way or at the end: not followed", links[i]);
+		assert_string_equal(err, want);
+		free(want);
+	}
+	/* never a FIFO (it would block), a directory, or a way up */
+	const char *others[] = {"usr/lib/fifo", "usr/lib", "usr/../usr/lib/f"};
+	for (size_t i = 0; i < ARRAY_LEN(others); i++) {
+		assert_int_equal(file_open_beneath(root, "ROOT", others[i], err, 512), -1);
+		assert_int_equal(errno, EINVAL);
+	}
+	assert_int_equal(file_open_beneath(root, "ROOT", "usr/none", err, 512), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(file_open_beneath(root, "ROOT", "usr/lib/f/x", err, 512), -1);
+	assert_int_equal(errno, ENOTDIR);
+	close(root);
+	free(err);
+	free(tree);
+}
+
 static void test_symlink_destination_replaced(void **state)
 {
 	(void)state;
@@ -252,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_not_regular_refused),
 		cmocka_unit_test(test_symlink_destination_replaced),
 		cmocka_unit_test(test_copy_sparse),
+		cmocka_unit_test(test_open_beneath),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,4 +1,5 @@
-/* Unit tests of qemu's command line: the guest CPU model and the quoting of the disk's path. */
+/* Unit tests of qemu's command line: the guest CPU model and the quoting of the disk's and the
+ * firmware variables' paths. */
 #include "unit.h"
 
 #include <stdlib.h>
@@ -53,6 +54,16 @@ static void test_commas_in_the_path_are_doubled(void **state)
 	qemu_argv(&o, "/w/tmp/vars.fd", false, &a);
 	assert_string_equal(virtio_drive(&a), "if=virtio,format=raw,file=/w/a,,b 'c/lfs.qcow2,snapshot=on");
 	assert_string_equal(arg_after(&a, "-nic"), "none");
+	strv_free(&a);
+	/* The firmware variables' copy lives in the work directory too. */
+	qemu_argv(&o, "/w/a,b 'c/tmp/ovmf-vars.X,Y", false, &a);
+	size_t pflash = 0;
+	for (size_t i = 0; i + 1 < a.n; i++)
+		if (!strcmp(a.v[i], "-drive") && !strncmp(a.v[i + 1], "if=pflash", 9) && strstr(a.v[i + 1], "unit=1")) {
+			assert_string_equal(a.v[i + 1], "if=pflash,format=raw,unit=1,file=/w/a,,b 'c/tmp/ovmf-vars.X,,Y");
+			pflash++;
+		}
+	assert_int_equal(pflash, 1);
 	strv_free(&a);
 }
 

@@ -7,6 +7,7 @@
  * (128+N for a signal); a set-up failure prints "sandbox: MESSAGE" and exits 125. */
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -303,6 +304,69 @@ static void test_spawn_errors(void **state)
 	free(dir);
 }
 
+/* run() with an environment and a working directory of the test's choosing. */
+static int run_env(const char *dir, char *const *argv, char *const *envp, char *out, size_t outlen, char *err,
+		   size_t errlen)
+{
+	int pfd[2];
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	struct sandbox_spec s = {
+		.mode = SANDBOX_USER, .root = dir, .builddir = dir, .builddir_in = dir, .cwd = dir, .uid = NOBODY,
+		.gid = NOBODY, .argv = argv, .envp = envp, .stdin_fd = -1, .stdout_fd = pfd[1], .stderr_fd = pfd[1],
+	};
+	struct sandbox_plan *p = sandbox_plan_new(&s);
+	pid_t pid = sandbox_spawn(p, err, errlen);
+	sandbox_plan_free(p);
+	close(pfd[1]);
+	ssize_t n = read(pfd[0], out, outlen - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	int st = -1;
+	if (pid > 0)
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* A bare command name is looked up in the step's PATH. An element so long that the candidate
+ * exceeds PATH_MAX is skipped whole: cut short it would name another program (here /usr/bin/true
+ * for a tool that exists nowhere). An empty element is the working directory. */
+static void test_spawn_path_lookup(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/true", X_OK) < 0)
+		skip();
+	char *dir = scratch();
+	char out[256], err[512];
+	struct buf longdir = {0};
+	buf_puts(&longdir, "PATH=/usr/bin/");
+	for (int i = 0; i < 4082; i++)
+		buf_puts(&longdir, "/");
+	buf_puts(&longdir, "true-and-more");
+	/* the first PATH_MAX-1 bytes of "ELEMENT/NAME" are /usr/bin/////...////true */
+	char *argv[] = {"lfsbuild-no-such-tool", NULL};
+	char *env1[] = {longdir.data, NULL};
+	assert_int_equal(run_env(dir, argv, env1, out, sizeof out, err, sizeof err), -1);
+	assert_string_equal(err, "exec lfsbuild-no-such-tool: File name too long");
+
+	char *env2[] = {xasprintf("%s:/nonexistent:/usr/bin", longdir.data), NULL};
+	char *argv2[] = {"true", NULL};
+	int st = run_env(dir, argv2, env2, out, sizeof out, err, sizeof err);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	free(env2[0]);
+
+	char *tool = path_join(dir, "lfsbuild-here-tool");
+	assert_int_equal(write_file_atomic(tool, "#!/bin/sh\necho found in cwd\n", 28, 0755), 0);
+	char *env3[] = {"PATH=/nonexistent::/usr/bin", NULL};
+	char *argv3[] = {"lfsbuild-here-tool", NULL};
+	st = run_env(dir, argv3, env3, out, sizeof out, err, sizeof err);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_string_equal(out, "found in cwd\n");
+	free(tool);
+	buf_free(&longdir);
+	remove_tree(dir);
+	free(dir);
+}
+
 /* As root (as the tests run in CI), the check runs in a child that has become nobody first. */
 static void test_spawn_chroot_needs_root(void **state)
 {
@@ -392,6 +456,50 @@ static void test_spawn_pty(void **state)
 	free(t);
 }
 
+/* A chroot step's mount points under $LFS are the root's, which earlier steps made (as the
+ * build uid in chapters 5-6): one turned into a symlink is refused, nothing is mounted there. */
+static void test_spawn_chroot_mount_point_symlink(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* chroot mode needs root */
+	char *root = scratch(), *out = scratch();
+	char *argv[] = {"true", NULL};
+	const char *names[] = {"dev", "proc", "sys", "run", "build"};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		for (size_t k = 0; k < ARRAY_LEN(names); k++) { /* the others are directories */
+			char *p = path_join(root, names[k]);
+			remove_tree(p);
+			assert_int_equal(k == i ? symlink(out, p) : mkdir(p, 0755), 0);
+			free(p);
+		}
+		struct sandbox_spec s = base_spec(SANDBOX_CHROOT, argv);
+		s.root = root;
+		s.builddir = out;
+		s.builddir_in = "/build/x";
+		s.stdout_fd = s.stderr_fd = -1;
+		struct sandbox_plan *p = sandbox_plan_new(&s);
+		char err[1024] = "";
+		assert_int_equal(sandbox_spawn(p, err, sizeof err), -1);
+		sandbox_plan_free(p);
+		char *want = xasprintf("%s/%s is a symlink (-> %s): a mount point is never reached through a link", root,
+		                       names[i], out);
+		if (!strstr(err, want))
+			fail_msg("%s: got \"%s\"", names[i], err);
+		free(want);
+		DIR *d = opendir(out);
+		int entries = 0;
+		for (struct dirent *e; d && (e = readdir(d));)
+			entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+		closedir(d);
+		assert_int_equal(entries, 0); /* nothing was made through it */
+	}
+	remove_tree(root);
+	remove_tree(out);
+	free(root);
+	free(out);
+}
+
 /* ---- the driver for tests/sandbox/sandbox.sh ---- */
 
 static int driver(int argc, char **argv)
@@ -464,8 +572,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_spawn_signals_reset),
 		cmocka_unit_test(test_spawn_rusage),
 		cmocka_unit_test(test_spawn_errors),
+		cmocka_unit_test(test_spawn_path_lookup),
 		cmocka_unit_test(test_spawn_chroot_needs_root),
 		cmocka_unit_test(test_spawn_pty),
+		cmocka_unit_test(test_spawn_chroot_mount_point_symlink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

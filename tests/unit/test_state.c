@@ -143,6 +143,21 @@ static void test_run_json_and_timings(void **state)
 	text = read_file(p, NULL);
 	assert_string_equal(text, "ch5/binutils-pass1\t1700000000\t86.10\t1.00\t150.00\t1234\tdone\n");
 	free(text);
+	/* A line longer than any fixed buffer (a long step id): written whole, nothing else. */
+	char id[701];
+	memset(id, 'x', sizeof id - 1);
+	memcpy(id, "ch8/", 4);
+	id[sizeof id - 1] = '\0';
+	struct step_report longer = steps[0];
+	longer.id = id;
+	assert_int_equal(timings_append(w, &longer, 86.1), 0);
+	text = read_file(p, NULL);
+	char *want = xasprintf("ch5/binutils-pass1\t1700000000\t86.10\t1.00\t150.00\t1234\tdone\n"
+	                       "%s\t1700000000\t86.10\t1.00\t150.00\t1234\tdone\n", id);
+	assert_true(strlen(want) > 512 + 60);
+	assert_string_equal(text, want);
+	free(want);
+	free(text);
 	free(p);
 	assert_true(sbu_read(w) == 0);
 	assert_int_equal(sbu_write(w, 86.1), 0);

@@ -1,4 +1,5 @@
-/* Unit tests of unpack: top-directory discovery, archives without one, patches (snapshots: test_snapshot). */
+/* Unit tests of unpack: top-directory discovery, archives without one, patches, hostile archives
+ * (through a symlink, '..', absolute: refused) (snapshots: test_snapshot). */
 #include "unit.h"
 
 #include <stdio.h>
@@ -99,11 +100,55 @@ static void test_flat_and_patch(void **state)
 	free(dest);
 }
 
+/* A source tarball is not trusted either: an entry through a symlink it made, a '..' entry or an
+ * absolute one is refused, and nothing is written outside the build directory. */
+static void test_hostile_archives_refused(void **state)
+{
+	(void)state;
+	char *out = path_join(dir, "outside");
+	assert_int_equal(mkdir_p(out, 0755), 0);
+	char *py = xasprintf(
+		"python3 -c '\n"
+		"import io, tarfile, sys\n"
+		"def mk(name, entries):\n"
+		"    with tarfile.open(name, \"w:gz\") as t:\n"
+		"        for kind, n, v in entries:\n"
+		"            i = tarfile.TarInfo(n)\n"
+		"            if kind == \"l\":\n"
+		"                i.type = tarfile.SYMTYPE; i.linkname = v; t.addfile(i)\n"
+		"            else:\n"
+		"                i.size = len(v); t.addfile(i, io.BytesIO(v.encode()))\n"
+		"d, o = sys.argv[1], sys.argv[2]\n"
+		"mk(d + \"/through.tar.gz\", [(\"l\", \"evil-1/l\", o), (\"f\", \"evil-1/l/pwned\", \"x\")])\n"
+		"mk(d + \"/dotdot.tar.gz\", [(\"f\", \"evil-1/f\", \"x\"), (\"f\", \"evil-1/../../outside/pwned\", \"x\")])\n"
+		"mk(d + \"/absolute.tar.gz\", [(\"f\", \"evil-1/f\", \"x\"), (\"f\", o + \"/pwned\", \"x\")])\n"
+		"' %s %s", dir, out);
+	assert_int_equal(system(py), 0);
+	free(py);
+	const char *names[] = {"through", "dotdot", "absolute"};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		char *arch = xasprintf("%s/%s.tar.gz", dir, names[i]), *dest = xasprintf("%s/b-%s", dir, names[i]);
+		char *top = NULL, err[512];
+		assert_int_equal(mkdir_p(dest, 0755), 0);
+		assert_int_equal(unpack_source(arch, dest, "evil", &top, err, sizeof err), -1);
+		print_message("%s: %s\n", names[i], err);
+		assert_non_null(strstr(err, arch));
+		assert_null(top);
+		char *pwned = path_join(out, "pwned");
+		assert_false(path_exists(pwned));
+		free(pwned);
+		free(arch);
+		free(dest);
+	}
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_dir),
 		cmocka_unit_test(test_flat_and_patch),
+		cmocka_unit_test(test_hostile_archives_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,44 @@ static void test_split_words(void **state)
 	assert_string_equal(w[2], "2.44");
 }
 
+static void test_shell_quote(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {
+		{"", "''"},
+		{"/w/plain", "'/w/plain'"},
+		{"it's", "'it'\\''s'"},
+		{"/t/we ird'dir,x/build/lfsbuild-tests.log", "'/t/we ird'\\''dir,x/build/lfsbuild-tests.log'"},
+		{"''", "''\\'''\\'''"},
+		{"$HOME `id` \\ \"q\"\nnl", "'$HOME `id` \\ \"q\"\nnl'"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *q = shell_quote(cases[i][0]);
+		assert_string_equal(q, cases[i][1]);
+		/* and the shell reads it back as the one word it was */
+		char *cmd = xasprintf("printf %%s %s", q);
+		FILE *f = popen(cmd, "r");
+		assert_non_null(f);
+		char got[256] = "";
+		size_t n = fread(got, 1, sizeof got - 1, f);
+		got[n] = '\0';
+		assert_int_equal(pclose(f), 0);
+		assert_string_equal(got, cases[i][0]);
+		free(cmd);
+		free(q);
+	}
+	/* shell_word: as is when nothing in it is special to a shell */
+	char *w = shell_word("/var/tmp/lfs-work,1:x@y%z+=.");
+	assert_string_equal(w, "/var/tmp/lfs-work,1:x@y%z+=.");
+	free(w);
+	w = shell_word("/t/we ird'dir,x");
+	assert_string_equal(w, "'/t/we ird'\\''dir,x'");
+	free(w);
+	w = shell_word("");
+	assert_string_equal(w, "''");
+	free(w);
+}
+
 static void test_buf_and_strv(void **state)
 {
 	(void)state;
@@ -36,6 +75,40 @@ static void test_buf_and_strv(void **state)
 	assert_false(strv_contains(&s, "c"));
 	assert_null(s.v[2]);
 	strv_free(&s);
+}
+
+/* remove_tree over a tree a step made: its symlinks are removed, never followed, whether they
+ * point to a directory or a file, are on the way or are the path given itself. */
+static void test_remove_tree_follows_no_link(void **state)
+{
+	(void)state;
+	char tmpl[] = "/tmp/lfsbuild-unit-rm-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char *cmd = xasprintf("cd %s && mkdir -p out/keep tree/a/b && echo kept > out/keep/f && echo kept > out/file && "
+	                      "ln -s %s/out tree/dirlink && ln -s %s/out/file tree/a/filelink && "
+	                      "ln -s ../../../out/keep tree/a/b/rel && ln -s %s/out tree/a/b/abs && "
+	                      "ln -s %s/out/keep top",
+	                      tmpl, tmpl, tmpl, tmpl, tmpl);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	char *tree = path_join(tmpl, "tree"), *top = path_join(tmpl, "top"), *out = path_join(tmpl, "out");
+	assert_int_equal(remove_tree(tree), 0);
+	assert_false(path_exists(tree));
+	assert_int_equal(remove_tree(top), 0); /* a symlink to a directory given itself: only the link goes */
+	assert_false(path_exists(top));
+	const char *kept[] = {"keep/f", "file"};
+	for (size_t i = 0; i < ARRAY_LEN(kept); i++) {
+		char *p = path_join(out, kept[i]);
+		char *t = read_file(p, NULL);
+		assert_non_null(t);
+		assert_string_equal(t, "kept\n");
+		free(t);
+		free(p);
+	}
+	assert_int_equal(remove_tree(tmpl), 0);
+	free(tree);
+	free(top);
+	free(out);
 }
 
 static void test_atomic_write_and_remove_tree(void **state)
@@ -98,8 +171,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_words),
+		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_buf_and_strv),
 		cmocka_unit_test(test_atomic_write_and_remove_tree),
+		cmocka_unit_test(test_remove_tree_follows_no_link),
 		cmocka_unit_test(test_formatting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
