@@ -382,6 +382,17 @@ int sbu_write(const char *workdir, double seconds)
 	return r;
 }
 
+void state_lock_holder(const char *workdir, struct lock_holder *holder)
+{
+	memset(holder, 0, sizeof *holder);
+	char *path = path_join(workdir, "state/lock"), *text = read_file(path, NULL);
+	char word[sizeof holder->what] = "";
+	if (text && sscanf(text, "%ld %15s", &holder->pid, word) >= 1)
+		snprintf(holder->what, sizeof holder->what, "%s", word);
+	free(text);
+	free(path);
+}
+
 int state_lock(const char *workdir, const char *what, struct lock_holder *holder)
 {
 	memset(holder, 0, sizeof *holder);
@@ -390,11 +401,7 @@ int state_lock(const char *workdir, const char *what, struct lock_holder *holder
 	int e = errno;
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		e = errno;
-		char *text = read_file(path, NULL);
-		char word[sizeof holder->what] = "";
-		if (text && sscanf(text, "%ld %15s", &holder->pid, word) >= 1)
-			snprintf(holder->what, sizeof holder->what, "%s", word);
-		free(text);
+		state_lock_holder(workdir, holder);
 		close(fd);
 		fd = -1;
 	} else if (fd >= 0) {

@@ -114,3 +114,5 @@ struct lock_holder {
 /* Take the lock for `what` and write "PID WHAT" into it: the fd (close-on-exec; closing it
  * releases the lock), or -1 with errno (EWOULDBLOCK: someone holds it, *holder says who). */
 int state_lock(const char *workdir, const char *what, struct lock_holder *holder);
+/* Who the lock's text says holds (or last held) it, for a refusal's message. */
+void state_lock_holder(const char *workdir, struct lock_holder *holder);

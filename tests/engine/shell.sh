@@ -158,6 +158,8 @@ out=$(lb shell -c true 2>&1)
 expect_in "one shell at a time" "another lfsbuild shell (pid $spid) is open" "$out"
 out=$(lb clean 2>&1)
 expect_in "clean is refused too, naming the shell" "an lfsbuild shell is open in $W" "$out"
+out=$(lb image -o "$T/x.qcow2" 2>&1)
+expect_in "and image of the root it works in" "an lfsbuild shell is open in $W; image its root when it has ended" "$out"
 rm -f "$W/root/hold"
 wait $spid
 src=$?
