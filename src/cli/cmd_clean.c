@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "state/state.h"
 
 /* Is `path` strictly inside `dir`? Both absolute. */
 static bool inside(const char *path, const char *dir)
@@ -43,7 +44,12 @@ static int run(struct config *cfg, int argc, char **argv)
 	char *lockpath = config_path(cfg, "state/lock");
 	int lock = open(lockpath, O_RDONLY | O_CLOEXEC);
 	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		errorf("a build is running in %s; stop it before cleaning", cfg->workdir);
+		struct lock_holder h;
+		state_lock_holder(cfg->workdir, &h);
+		if (!strcmp(h.what, "shell"))
+			errorf("an lfsbuild shell is open in %s; leave it before cleaning", cfg->workdir);
+		else
+			errorf("a build is running in %s; stop it before cleaning", cfg->workdir);
 		close(lock);
 		free(lockpath);
 		return EXIT_FAIL;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "state/state.h"
 #include "book/diskids.h"
 #include "disk/image.h"
 #include "lib/util.h"
@@ -21,7 +22,12 @@ static int lock_root(const struct config *cfg, const char *root)
 	if (!strcmp(own, root)) {
 		lock = open(lockpath, O_RDONLY | O_CLOEXEC);
 		if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
-			errorf("a build is running in %s; image its root when the build has ended", cfg->workdir);
+			struct lock_holder h;
+			state_lock_holder(cfg->workdir, &h);
+			if (!strcmp(h.what, "shell"))
+				errorf("an lfsbuild shell is open in %s; image its root when it has ended", cfg->workdir);
+			else
+				errorf("a build is running in %s; image its root when the build has ended", cfg->workdir);
 			close(lock);
 			lock = -2;
 		}

@@ -39,9 +39,13 @@ static int run(struct config *cfg, int argc, char **argv)
 	char *sdir = config_path(cfg, "state");
 	mkdir_p(sdir, 0755);
 	free(sdir);
-	lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
-		errorf("a build is running in %s; stop it first", cfg->workdir);
+	struct lock_holder h;
+	lock = state_lock(cfg->workdir, "restore", &h);
+	if (lock < 0) {
+		if (!strcmp(h.what, "shell"))
+			errorf("an lfsbuild shell (pid %ld) is open in %s; leave it first", h.pid, cfg->workdir);
+		else
+			errorf("a build is running in %s; stop it first", cfg->workdir);
 		goto out;
 	}
 	/* The later stages' stamps go first: if we are stopped half-way, they rerun anyway. */

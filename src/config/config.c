@@ -77,6 +77,8 @@ static const struct optdef opts[] = {
 
 	{"all", 0, K_FLAG, F(all), NULL, NULL, "clean", "also remove the root, the state, the snapshots and the image"},
 	{"with-sources", 0, K_FLAG, F(with_sources), NULL, NULL, "clean", "with --all: also the source cache (kept otherwise)"},
+
+	{"command", 'c', K_STR, F(shell_command), "COMMAND", NULL, "shell", "run COMMAND in the shell instead of an interactive shell; exit with its status"},
 };
 
 static bool in_words(const char *words, const char *w)

@@ -61,6 +61,8 @@ struct config {
 	/* clean */
 	bool all;               /* --all (clean: also the root, the state, the snapshots and the image) */
 	bool with_sources;      /* --with-sources (clean --all: also the source cache) */
+	/* shell */
+	char *shell_command;    /* -c COMMAND: run it instead of an interactive shell */
 };
 
 /* Why config_parse failed: the message (without "lfsbuild: "), and whether it is a usage error

@@ -388,13 +388,17 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	return b.data;
 }
 
+void runner_stage_env(const struct stage *st, const char *lfs, struct strv *env)
+{
+	for (size_t k = 0; k < st->env.n; k++)
+		strv_push(env, expand_lfs(st->env.v[k], lfs));
+}
+
 /* The complete environment; `tops` are the sources' top directories (NULL entries: unknown). */
 static void compose_env(struct runner *r, size_t i, const struct view *v, char **tops, struct strv *env)
 {
 	const struct recipe *rc = &r->set->steps[i];
-	const struct stage *st = &r->set->stages[rc->stage];
-	for (size_t k = 0; k < st->env.n; k++)
-		strv_push(env, expand_lfs(st->env.v[k], v->lfs));
+	runner_stage_env(&r->set->stages[rc->stage], v->lfs, env);
 	strv_push(env, xasprintf("LFS=%s", v->lfs));
 	strv_push(env, xasprintf("JOBS=%d", r->js->slots));
 	char *mf = jobserver_makeflags(r->js);
@@ -425,23 +429,22 @@ static void compose_env(struct runner *r, size_t i, const struct view *v, char *
 	}
 }
 
-static void spec_init(struct runner *r, size_t i, const struct view *v, const char *cwd, char **argv, struct strv *env,
-                      const int *keep, struct sandbox_spec *spec)
+static void spec_init(struct runner *r, enum step_mode mode, const char *builddir, const char *builddir_in,
+                      const char *cwd, char **argv, struct strv *env, const int *keep, struct sandbox_spec *spec)
 {
 	memset(spec, 0, sizeof *spec);
-	spec->mode = v->mode == MODE_CHROOT ? SANDBOX_CHROOT : v->mode == MODE_HOST_ROOT ? SANDBOX_HOST_ROOT : SANDBOX_USER;
+	spec->mode = mode == MODE_CHROOT ? SANDBOX_CHROOT : mode == MODE_HOST_ROOT ? SANDBOX_HOST_ROOT : SANDBOX_USER;
 	spec->root = r->root;
-	spec->builddir = v->builddir;
-	spec->builddir_in = v->builddir_in;
+	spec->builddir = builddir;
+	spec->builddir_in = builddir_in;
 	spec->cwd = cwd;
-	spec->uid = v->mode == MODE_USER ? r->uid : 0;
-	spec->gid = v->mode == MODE_USER ? r->gid : 0;
+	spec->uid = mode == MODE_USER ? r->uid : 0;
+	spec->gid = mode == MODE_USER ? r->gid : 0;
 	spec->hostname = r->cfg->hostname;
 	spec->argv = argv;
 	spec->envp = env->v;
 	spec->keep_fds = keep;
 	spec->stdin_fd = spec->stdout_fd = spec->stderr_fd = -1;
-	(void)i;
 }
 
 /* The shell of every step: the host's bash in the user modes, $LFS's in the chroot (the same
@@ -719,7 +722,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
 	int keep[] = {r->js->rfd, r->js->wfd, -1};
 	struct sandbox_spec spec;
-	spec_init(r, i, &v, cwd, argv, &env, keep, &spec);
+	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		set_error(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto out;
@@ -883,7 +886,7 @@ int runner_explain(struct runner *r, size_t i, FILE *out)
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
 	int keep[] = {r->js->rfd, r->js->wfd, -1};
 	struct sandbox_spec spec;
-	spec_init(r, i, &v, cwd, argv, &env, keep, &spec);
+	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
 	spec.stdin_fd = 0;
 	spec.stdout_fd = spec.stderr_fd = 1;
 	fprintf(out, "step %s: %s\n  recipe %s, stage %s, mode %s\n", rc->id, rc->title, rc->file,
@@ -914,4 +917,80 @@ int runner_explain(struct runner *r, size_t i, FILE *out)
 	free(bash);
 	view_free(&v);
 	return 0;
+}
+
+/* ---- the build directory for `lfsbuild shell STEP` ---- */
+
+/* The top directory of source k in an existing build directory: what unpack_source would call
+ * it (the cached archive's first entry), else a directory named after the source; NULL if
+ * neither is there. */
+static char *existing_top(struct runner *r, const struct view *v, const char *name)
+{
+	struct resolved_source *rs = resolve(r, name, true);
+	char *top = rs && rs->path ? unpack_peek_top(rs->path) : NULL;
+	const char *cands[] = {top, name};
+	for (size_t k = 0; k < ARRAY_LEN(cands); k++) {
+		if (!cands[k] || strchr(cands[k], '/') || !strcmp(cands[k], "..") || !strcmp(cands[k], "."))
+			continue;
+		char *p = path_join(v->builddir, cands[k]);
+		bool there = path_exists(p);
+		free(p);
+		if (there) {
+			char *found = xstrdup(cands[k]);
+			free(top);
+			return found;
+		}
+	}
+	free(top);
+	return NULL;
+}
+
+int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *errbuf, size_t errlen)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	memset(sv, 0, sizeof *sv);
+	struct view v;
+	view_init(r, i, &v);
+	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
+	int rcode = 0;
+	if (mkdir_p(r->root, 0755) < 0) {
+		rcode = set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+	} else if (is_dir(v.builddir)) {
+		for (size_t k = 0; k < rc->sources.n; k++)
+			tops[k] = existing_top(r, &v, rc->sources.v[k]);
+	} else if (!runner_sources_ready(r, i)) { /* each missing one said, once */
+		rcode = set_error(errbuf, errlen, "not all of its sources are in the cache (above)");
+	} else {
+		if ((rcode = prepare(r, i, &v, tops, errbuf, errlen)) < 0)
+			remove_tree(v.builddir); /* no half-made directory for the next shell to take as is */
+		sv->prepared = rcode == 0;
+	}
+	if (rcode == 0) {
+		sv->mode = v.mode;
+		sv->builddir = xstrdup(v.builddir);
+		sv->builddir_in = xstrdup(v.builddir_in);
+		sv->cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
+		compose_env(r, i, &v, tops, &sv->env);
+	}
+	for (size_t k = 0; k < rc->sources.n; k++)
+		free(tops[k]);
+	free(tops);
+	view_free(&v);
+	return rcode;
+}
+
+void step_view_free(struct step_view *sv)
+{
+	free(sv->builddir);
+	free(sv->builddir_in);
+	free(sv->cwd);
+	strv_free(&sv->env);
+	memset(sv, 0, sizeof *sv);
+}
+
+void runner_step_spec(struct runner *r, const struct step_view *sv, char **argv, const int *keep,
+                      struct sandbox_spec *spec)
+{
+	spec_init(r, (enum step_mode)sv->mode, sv->builddir, sv->builddir_in, sv->cwd, argv, (struct strv *)&sv->env, keep,
+	          spec);
 }

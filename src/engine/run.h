@@ -11,6 +11,8 @@ struct config;
 struct recipe_set;
 struct manifest;
 struct jobserver;
+struct stage;
+struct sandbox_spec;
 
 struct resolved_source {
 	char *path, *sha256;    /* NULL when not in the cache */
@@ -73,5 +75,26 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 bool runner_drain(struct job *job);
 /* --explain: the sandbox plan, the environment and the command of step `i`. */
 int runner_explain(struct runner *r, size_t i, FILE *out);
+/* Where step i runs and with what, for `lfsbuild shell STEP`. */
+struct step_view {
+	int mode;               /* enum step_mode */
+	char *builddir;         /* on the host */
+	char *builddir_in;      /* as the step sees it (/build/<flat id> in the chroot) */
+	char *cwd;              /* as the step sees it: its first source's top directory, else builddir_in */
+	struct strv env;        /* the step's complete environment, as runner_launch gives it */
+	bool prepared;          /* the build directory did not exist and was prepared just now */
+};
+/* Step i's build directory as a shell wants it: left as it is when it exists (a failed step's,
+ * as the failure left it), else prepared as runner_start does (fresh directory, sources
+ * unpacked and checked, files, script; given to the build uid in user mode) without running
+ * anything; then the step's environment. 0, or -1 with the reason in errbuf. */
+int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *errbuf, size_t errlen);
+void step_view_free(struct step_view *sv);
+/* The sandbox spec step i runs in (mode, $LFS, build directory, uid, hostname, cwd, env) with
+ * `argv` and `keep` (fds); 0-2 are /dev/null until the caller says otherwise. */
+void runner_step_spec(struct runner *r, const struct step_view *sv, char **argv, const int *keep,
+                      struct sandbox_spec *spec);
+/* The stage's `env` lines with $LFS expanded to `lfs`, appended to env. */
+void runner_stage_env(const struct stage *st, const char *lfs, struct strv *env);
 /* WORKDIR/logs/<id>.log (malloc'd). */
 char *runner_log_path(const struct config *cfg, const char *id);

@@ -54,8 +54,10 @@ enum op_kind {
 	OP_NAME,         /* PR_SET_NAME src (how ps shows the sandbox's own processes) */
 	OP_PIVOT_ROOT,   /* pivot_root into path, the old root detached */
 	OP_LO_UP,        /* bring the loopback interface up */
+	OP_PTY,          /* open a new pty (/dev/ptmx), send its master to lfsbuild, keep the slave's name */
 	OP_FORK_CMD,     /* fork: the child becomes the command */
 	OP_SETSID,
+	OP_CTTY,         /* the pty's slave as 0, 1, 2 and the controlling terminal */
 	OP_DROP_CAPS,    /* drop caps (a bit mask; all: ~0) from the bounding set */
 	OP_SETGROUPS,    /* setgroups(0, NULL) */
 	OP_SETGID,
@@ -90,6 +92,8 @@ struct sandbox_plan {
 	struct strv argv, envp;
 	int *keep;          /* -1-terminated */
 	int fd[3];
+	bool pty;           /* OP_PTY and OP_CTTY are in the plan: sandbox_spawn_pty() */
+	unsigned short rows, cols;
 };
 
 #define MAX_SLOTS 4
@@ -166,7 +170,10 @@ static bool under(const char *path, const char *dir)
 static void add_fds(struct sandbox_plan *p, const struct sandbox_spec *s)
 {
 	struct buf b = {0};
-	buf_printf(&b, "fds 0<%d 1<%d 2<%d", s->stdin_fd, s->stdout_fd, s->stderr_fd);
+	int fd[3] = {s->stdin_fd, s->stdout_fd, s->stderr_fd};
+	if (s->pty) /* the command's 0-2 will be the new terminal: the sandbox's own processes get /dev/null */
+		fd[0] = fd[1] = fd[2] = -1;
+	buf_printf(&b, "fds 0<%d 1<%d 2<%d", fd[0], fd[1], fd[2]);
 	size_t nkeep = 0;
 	for (const int *k = s->keep_fds; k && *k >= 0; k++)
 		nkeep++;
@@ -179,9 +186,9 @@ static void add_fds(struct sandbox_plan *p, const struct sandbox_spec *s)
 	buf_puts(&b, ", close the rest");
 	add(p, OP_FDS, "%s", b.data);
 	buf_free(&b);
-	p->fd[0] = s->stdin_fd;
-	p->fd[1] = s->stdout_fd;
-	p->fd[2] = s->stderr_fd;
+	p->fd[0] = fd[0];
+	p->fd[1] = fd[1];
+	p->fd[2] = fd[2];
 }
 
 /* The common start: fds, namespaces, the init process. */
@@ -380,8 +387,12 @@ static const struct { int cap; const char *name; } kept_caps[] = {
 
 static void add_command(struct sandbox_plan *p, const struct sandbox_spec *s, bool switch_user)
 {
+	if (p->pty)
+		add(p, OP_PTY, "open-pty /dev/ptmx")->detail = xstrdup("a new terminal; its master goes to lfsbuild");
 	add(p, OP_FORK_CMD, "fork command");
 	add(p, OP_SETSID, "setsid");
+	if (p->pty)
+		add(p, OP_CTTY, "controlling-tty the new pty")->detail = xstrdup("its slave as 0, 1, 2");
 	struct op *op;
 	if (p->mode == SANDBOX_USER) {
 		op = add(p, OP_DROP_CAPS, "drop-caps all");
@@ -442,6 +453,9 @@ struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 	canon.builddir = cbuild;
 	struct sandbox_plan *p = xcalloc(1, sizeof *p);
 	p->mode = s->mode;
+	p->pty = s->pty;
+	p->rows = s->rows;
+	p->cols = s->cols;
 	for (size_t i = 0; s->argv && s->argv[i]; i++)
 		strv_add(&p->argv, s->argv[i]);
 	for (size_t i = 0; s->envp && s->envp[i]; i++)
@@ -532,6 +546,8 @@ struct ctx {
 	int status_r, status_w; /* init -> outer: the command's wait status */
 	int held[MAX_SLOTS];
 	pid_t parent;
+	int ttysock;            /* pty: the socket that takes the master to lfsbuild, -1 without */
+	char ptyname[64];       /* pty: the slave's path, as the sandbox sees it */
 };
 
 static _Noreturn void fail(struct ctx *c, const char *what, int err)
@@ -575,14 +591,21 @@ static int close_all_but(int *keep, size_t n)
 	return 0;
 }
 
+/* lfsbuild started with 0-2 closed: keep the sandbox's own fds out of the way of 0-2. */
+static void lift(int *fd, const struct op *op, struct ctx *c)
+{
+	if (*fd < 0 || *fd >= 3)
+		return;
+	int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		fail(c, op->desc, errno);
+	*fd = nfd;
+}
+
 static void do_fds(struct sandbox_plan *p, const struct op *op, struct ctx *c)
 {
-	if (c->errfd < 3) { /* lfsbuild started with 0-2 closed: keep the error pipe out of the way */
-		int fd = fcntl(c->errfd, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			fail(c, op->desc, errno);
-		c->errfd = fd;
-	}
+	lift(&c->errfd, op, c);
+	lift(&c->ttysock, op, c);
 	int tmp[3];
 	for (int i = 0; i < 3; i++) {
 		int src = p->fd[i];
@@ -598,10 +621,12 @@ static void do_fds(struct sandbox_plan *p, const struct op *op, struct ctx *c)
 	size_t n = 0;
 	while (p->keep[n] >= 0)
 		n++;
-	int *keep = xcalloc(n + 1, sizeof *keep);
+	int *keep = xcalloc(n + 2, sizeof *keep);
 	memcpy(keep, p->keep, n * sizeof *keep);
-	keep[n] = c->errfd;
-	if (close_all_but(keep, n + 1) < 0)
+	keep[n++] = c->errfd;
+	if (c->ttysock >= 0)
+		keep[n++] = c->ttysock;
+	if (close_all_but(keep, n) < 0)
 		fail(c, op->desc, errno);
 	free(keep);
 }
@@ -952,6 +977,8 @@ static void do_fork_init(const struct op *op, struct ctx *c)
 	if (pid > 0) {
 		close(c->errfd);
 		close(sp[1]);
+		if (c->ttysock >= 0)
+			close(c->ttysock);
 		c->status_r = sp[0];
 		outer_wait(pid, c);
 	}
@@ -971,6 +998,46 @@ static void do_fork_cmd(const struct op *op, struct ctx *c)
 		init_wait(pid, c);
 	}
 	close(c->status_w);
+}
+
+/* In init, after the mounts: a new pty from this view's /dev/ptmx (the sandbox's own devpts in
+ * a chroot), its size set; the master goes to lfsbuild over the socket and is closed here, so
+ * that lfsbuild reads EIO once the command and all it started have closed the slave. */
+static void do_pty(const struct op *op, struct sandbox_plan *p, struct ctx *c)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || unlockpt(m) < 0 || ptsname_r(m, c->ptyname, sizeof c->ptyname) != 0)
+		fail(c, op->desc, errno);
+	struct winsize ws = {.ws_row = p->rows, .ws_col = p->cols};
+	if (p->rows && p->cols && ioctl(m, TIOCSWINSZ, &ws) < 0)
+		fail(c, op->desc, errno);
+	char byte = 't';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int))]; } u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space, .msg_controllen = sizeof u.space};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &m, sizeof m);
+	if (c->ttysock < 0 || sendmsg(c->ttysock, &msg, MSG_NOSIGNAL) != 1)
+		fail(c, "open-pty: send the master to lfsbuild", c->ttysock < 0 ? EBADF : errno);
+	close(m);
+	close(c->ttysock);
+	c->ttysock = -1;
+}
+
+/* In the command, after setsid: the slave as the controlling terminal and as 0, 1, 2. */
+static void do_ctty(const struct op *op, struct ctx *c)
+{
+	int s = open(c->ptyname, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0 || ioctl(s, TIOCSCTTY, 0) < 0)
+		fail(c, op->desc, errno);
+	for (int i = 0; i < 3; i++)
+		if (dup2(s, i) < 0)
+			fail(c, op->desc, errno);
+	close(s);
 }
 
 /* Keep a directory open (O_PATH) across the mounts that hide it, for OP_REBIND. */
@@ -1079,8 +1146,14 @@ static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 		case OP_LO_UP:
 			do_lo_up(op, c);
 			break;
+		case OP_PTY:
+			do_pty(op, p, c);
+			break;
 		case OP_FORK_CMD:
 			do_fork_cmd(op, c);
+			break;
+		case OP_CTTY:
+			do_ctty(op, c);
 			break;
 		case OP_SETSID:
 			do_setsid(op, c);
@@ -1109,18 +1182,64 @@ static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 	fail(c, "sandbox: plan without exec", EINVAL);
 }
 
-pid_t sandbox_spawn(const struct sandbox_plan *plan, char *errbuf, size_t errlen)
+/* What the error pipe says: "" when the exec succeeded (EOF), else the failed operation. */
+static void read_error(int fd, char *msg, size_t size)
 {
-	struct sandbox_plan *p = (struct sandbox_plan *)plan;
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, msg + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1)
+			break;
+	}
+	msg[len] = '\0';
+}
+
+/* The pty's master, sent by init before it forked the command (so before the exec that closed
+ * the error pipe): it is waiting in the socket. -1 when init died before sending it. */
+static int recv_master(int sock)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int))]; } u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space, .msg_controllen = sizeof u.space};
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	struct cmsghdr *cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+static pid_t spawn(struct sandbox_plan *p, int *master, char *errbuf, size_t errlen)
+{
 	if (errlen)
 		errbuf[0] = '\0';
 	if (p->invalid) {
 		snprintf(errbuf, errlen, "%s", p->invalid);
 		return -1;
 	}
-	int ep[2];
+	if (p->pty != (master != NULL)) {
+		snprintf(errbuf, errlen, "sandbox: %s", p->pty ? "a pty plan needs sandbox_spawn_pty" : "this plan has no pty");
+		return -1;
+	}
+	int ep[2], ts[2] = {-1, -1};
 	if (pipe2(ep, O_CLOEXEC) < 0) {
 		snprintf(errbuf, errlen, "sandbox: pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (master && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ts) < 0) {
+		snprintf(errbuf, errlen, "sandbox: socketpair: %s", strerror(errno));
+		close(ep[0]);
+		close(ep[1]);
 		return -1;
 	}
 	/* Blocked across fork: lfsbuild's handlers must not run in the child before it resets them. */
@@ -1132,38 +1251,45 @@ pid_t sandbox_spawn(const struct sandbox_plan *plan, char *errbuf, size_t errlen
 	int fork_errno = errno;
 	if (pid != 0)
 		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		snprintf(errbuf, errlen, "sandbox: fork: %s", strerror(fork_errno));
-		close(ep[0]);
-		close(ep[1]);
-		return -1;
-	}
 	if (pid == 0) {
-		struct ctx c = {.errfd = ep[1], .status_r = -1, .status_w = -1, .parent = parent};
+		struct ctx c = {.errfd = ep[1], .status_r = -1, .status_w = -1, .parent = parent, .ttysock = ts[1]};
 		for (int i = 0; i < MAX_SLOTS; i++)
 			c.held[i] = -1;
 		close(ep[0]);
+		if (ts[0] >= 0)
+			close(ts[0]);
 		run_plan(p, &c);
 	}
 	close(ep[1]);
-	char msg[1024];
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(ep[0], msg + len, sizeof msg - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof msg - 1)
-			break;
-	}
+	if (ts[1] >= 0)
+		close(ts[1]);
+	char msg[1024] = "";
+	if (pid < 0)
+		snprintf(msg, sizeof msg, "sandbox: fork: %s", strerror(fork_errno));
+	else
+		read_error(ep[0], msg, sizeof msg);
 	close(ep[0]);
-	if (len == 0)
+	if (!msg[0] && master && (*master = recv_master(ts[0])) < 0) {
+		snprintf(msg, sizeof msg, "sandbox: the new terminal did not come back from the sandbox");
+		kill(pid, SIGKILL);
+	}
+	if (ts[0] >= 0)
+		close(ts[0]);
+	if (!msg[0])
 		return pid;
-	msg[len] = '\0';
 	snprintf(errbuf, errlen, "%s", msg);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return -1;
+}
+
+pid_t sandbox_spawn(const struct sandbox_plan *plan, char *errbuf, size_t errlen)
+{
+	return spawn((struct sandbox_plan *)plan, NULL, errbuf, errlen);
+}
+
+pid_t sandbox_spawn_pty(const struct sandbox_plan *plan, int *master, char *errbuf, size_t errlen)
+{
+	*master = -1;
+	return spawn((struct sandbox_plan *)plan, master, errbuf, errlen);
 }

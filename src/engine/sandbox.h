@@ -24,6 +24,8 @@ struct sandbox_spec {
 	char *const *envp;         /* the complete environment */
 	const int *keep_fds;       /* fds the command inherits besides 0-2 (the jobserver), -1-terminated or NULL; each >= 3 */
 	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child; -1: /dev/null */
+	bool pty;                  /* a new terminal for the command (lfsbuild shell): see sandbox_spawn_pty() */
+	unsigned short rows, cols; /* its size (0: the kernel's default) */
 };
 
 struct sandbox_plan;
@@ -43,4 +45,11 @@ void sandbox_plan_print(const struct sandbox_plan *plan, FILE *out);
  * signal); kill(pid, SIGTERM) ends the whole step, gone by the time wait4 returns. Call it from
  * the main thread (the parent-death signal follows the forking thread). docs/sandbox.md. */
 pid_t sandbox_spawn(const struct sandbox_plan *plan, char *errbuf, size_t errlen);
+/* sandbox_spawn() for a spec with `pty`: init opens a new pseudo-terminal from the sandbox's own
+ * /dev/ptmx (in chroot mode the new devpts instance at ROOT/dev/pts, so that `tty` and
+ * /dev/pts/N work inside), hands its master side back to the caller (*master, close-on-exec:
+ * the caller copies between it and the user's terminal) and the command gets the slave as 0, 1
+ * and 2 and as its controlling terminal (after setsid), so that an interactive shell has job
+ * control. The terminal of lfsbuild is never the command's: fds 0-2 of the spec are ignored. */
+pid_t sandbox_spawn_pty(const struct sandbox_plan *plan, int *master, char *errbuf, size_t errlen);
 void sandbox_plan_free(struct sandbox_plan *plan);

@@ -872,30 +872,20 @@ static void triage(struct build *b, int argc, char **argv)
 
 static int take_lock(const struct config *cfg)
 {
-	char *dir = config_path(cfg, "state");
-	char *path = path_join(dir, "lock");
-	if (mkdir_p(dir, 0755) < 0)
-		die("cannot create %s:", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		die("cannot open %s:", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		char *pid = read_file(path, NULL);
-		errorf("another lfsbuild (pid %s) is building in %s; wait for it or stop it first",
-		       pid ? str_trim(pid) : "?", cfg->workdir);
-		free(pid);
-		close(fd);
-		fd = -1;
-	} else {
-		char txt[32];
-		int len = snprintf(txt, sizeof txt, "%ld\n", (long)getpid());
-		if (ftruncate(fd, 0) < 0 || pwrite(fd, txt, (size_t)len, 0) < 0) {
-			/* the pid is informative only */
-		}
-	}
-	free(dir);
-	free(path);
-	return fd;
+	struct lock_holder h;
+	int fd = state_lock(cfg->workdir, "build", &h);
+	if (fd >= 0)
+		return fd;
+	if (errno != EWOULDBLOCK)
+		die("cannot take the lock %s/state/lock:", cfg->workdir);
+	char pid[32] = "?";
+	if (h.pid > 0)
+		snprintf(pid, sizeof pid, "%ld", h.pid);
+	if (!strcmp(h.what, "shell"))
+		errorf("an lfsbuild shell (pid %s) is open in %s; leave it (exit) before building", pid, cfg->workdir);
+	else
+		errorf("another lfsbuild (pid %s) is building in %s; wait for it or stop it first", pid, cfg->workdir);
+	return -1;
 }
 
 /* ---- the build (sched_build(), at the end, reads top to bottom) ---- */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "lib/json.h"
@@ -379,4 +380,39 @@ int sbu_write(const char *workdir, double seconds)
 	free(dir);
 	free(path);
 	return r;
+}
+
+void state_lock_holder(const char *workdir, struct lock_holder *holder)
+{
+	memset(holder, 0, sizeof *holder);
+	char *path = path_join(workdir, "state/lock"), *text = read_file(path, NULL);
+	char word[sizeof holder->what] = "";
+	if (text && sscanf(text, "%ld %15s", &holder->pid, word) >= 1)
+		snprintf(holder->what, sizeof holder->what, "%s", word);
+	free(text);
+	free(path);
+}
+
+int state_lock(const char *workdir, const char *what, struct lock_holder *holder)
+{
+	memset(holder, 0, sizeof *holder);
+	char *dir = path_join(workdir, "state"), *path = path_join(dir, "lock");
+	int fd = mkdir_p(dir, 0755) < 0 ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int e = errno;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		e = errno;
+		state_lock_holder(workdir, holder);
+		close(fd);
+		fd = -1;
+	} else if (fd >= 0) {
+		char txt[64];
+		int len = snprintf(txt, sizeof txt, "%ld %s\n", (long)getpid(), what);
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, txt, (size_t)len, 0) < 0) {
+			/* who holds it is informative only */
+		}
+	}
+	free(dir);
+	free(path);
+	errno = e;
+	return fd;
 }

@@ -104,3 +104,15 @@ int timings_append(const char *workdir, const struct step_report *s, double sbu)
 /* The measured SBU from WORKDIR/state/sbu, 0 if none; and store it. */
 double sbu_read(const char *workdir);
 int sbu_write(const char *workdir, double seconds);
+
+/* state/lock: held (flock, exclusive) by whoever works on the work directory, so that no two
+ * do at once: a build, `restore`, `shell`. Its text says who: "PID WHAT\n". */
+struct lock_holder {
+	long pid;               /* 0 when unknown */
+	char what[16];          /* "build", "shell"; "" when unknown */
+};
+/* Take the lock for `what` and write "PID WHAT" into it: the fd (close-on-exec; closing it
+ * releases the lock), or -1 with errno (EWOULDBLOCK: someone holds it, *holder says who). */
+int state_lock(const char *workdir, const char *what, struct lock_holder *holder);
+/* Who the lock's text says holds (or last held) it, for a refusal's message. */
+void state_lock_holder(const char *workdir, struct lock_holder *holder);

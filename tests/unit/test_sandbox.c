@@ -408,6 +408,54 @@ static void test_spawn_chroot_needs_root(void **state)
 		fail_msg("as nobody: %s", got);
 }
 
+/* A pty (lfsbuild shell): the command's 0-2 and controlling terminal (/dev/tty opens), with the
+ * size asked for; its master comes back to the spawner, which reads EIO once the command is gone. */
+static void test_spawn_pty(void **state)
+{
+	(void)state;
+	char *dir = scratch();
+	char *argv[] = {"sh", "-c", "tty; stty size; echo via-dev-tty >/dev/tty && echo ctty; exit 4", NULL};
+	struct sandbox_spec s = {
+		.mode = SANDBOX_USER, .root = dir, .builddir = dir, .builddir_in = dir, .uid = NOBODY, .gid = NOBODY,
+		.argv = argv, .envp = env0, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2, .pty = true, .rows = 33, .cols = 77,
+	};
+	struct sandbox_plan *p = sandbox_plan_new(&s);
+	char err[512];
+	assert_int_equal(sandbox_spawn(p, err, sizeof err), -1); /* a pty plan wants sandbox_spawn_pty */
+	assert_non_null(strstr(err, "sandbox_spawn_pty"));
+	int master = -1;
+	pid_t pid = sandbox_spawn_pty(p, &master, err, sizeof err);
+	sandbox_plan_free(p);
+	if (pid < 0)
+		fail_msg("sandbox_spawn_pty: %s", err);
+	assert_true(master >= 0);
+	assert_true(fcntl(master, F_GETFD) & FD_CLOEXEC);
+	char out[4096];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof out - 1 && ((n = read(master, out + len, sizeof out - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	out[len] = '\0';
+	assert_true(n < 0 && errno == EIO); /* every slave fd closed */
+	close(master);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 4);
+	if (!strstr(out, "/dev/pts/") || !strstr(out, "33 77") || !strstr(out, "via-dev-tty\r\nctty"))
+		fail_msg("on the pty: %s", out);
+	s.mode = SANDBOX_CHROOT;
+	s.root = "/var/tmp/lfs";
+	char *t = plan_text(&s);
+	remove_tree(dir);
+	free(dir);
+	assert_non_null(strstr(t, "fds 0<-1 1<-1 2<-1"));
+	assert_non_null(strstr(t, "    open-pty /dev/ptmx"));
+	assert_non_null(strstr(t, "      setsid\n      controlling-tty the new pty"));
+	assert_true(strstr(t, "pivot-root") < strstr(t, "open-pty")); /* from the chroot's own devpts */
+	free(t);
+}
+
 /* A chroot step's mount points under $LFS are the root's, which earlier steps made (as the
  * build uid in chapters 5-6): one turned into a symlink is refused, nothing is mounted there. */
 static void test_spawn_chroot_mount_point_symlink(void **state)
@@ -526,6 +574,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_spawn_errors),
 		cmocka_unit_test(test_spawn_path_lookup),
 		cmocka_unit_test(test_spawn_chroot_needs_root),
+		cmocka_unit_test(test_spawn_pty),
 		cmocka_unit_test(test_spawn_chroot_mount_point_symlink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

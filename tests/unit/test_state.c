@@ -1,6 +1,7 @@
 /* Unit tests of state: stamps round trip, the reasons a step runs again, run.json, timings. */
 #include "unit.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,12 +165,39 @@ static void test_run_json_and_timings(void **state)
 	rmdir_all(w);
 }
 
+/* state/lock: one holder at a time, and the others are told who it is. */
+static void test_lock(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	struct lock_holder h;
+	int fd = state_lock(dir, "shell", &h);
+	assert_true(fd >= 0);
+	char *p = path_join(dir, "state/lock"), *text = read_file(p, NULL);
+	char want[64];
+	snprintf(want, sizeof want, "%ld shell\n", (long)getpid());
+	assert_string_equal(text, want);
+	errno = 0;
+	assert_int_equal(state_lock(dir, "build", &h), -1); /* another open file description: refused */
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_int_equal(h.pid, (long)getpid());
+	assert_string_equal(h.what, "shell");
+	close(fd);
+	fd = state_lock(dir, "build", &h);
+	assert_true(fd >= 0);
+	close(fd);
+	free(text);
+	free(p);
+	rmdir_all(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stamp_roundtrip),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_run_json_and_timings),
+		cmocka_unit_test(test_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
