@@ -24,6 +24,9 @@ struct sandbox_spec {
 	char *const *envp;         /* the complete environment */
 	const int *keep_fds;       /* fds the command inherits besides 0-2 (the jobserver), -1-terminated or NULL; each >= 3 */
 	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child; -1: /dev/null */
+	const char *capture;       /* NULL, or a directory holding upper/ and work/ (on root's file system):
+	                            * root is then an overlay (lower: root as it is) whose writes land in
+	                            * upper/ (docs/engine.md, "Capture") */
 };
 
 struct sandbox_plan;
