@@ -418,10 +418,12 @@ static void key_capture(struct parser *p, char *rest)
 {
 	if (p->capture_line)
 		PERR(p, "capture is given twice (first on line %d)", p->capture_line);
-	else if (strcmp(rest, "yes") && strcmp(rest, "no"))
-		PERR(p, "capture wants yes or no, not '%s'", rest);
+	else if (!str_starts(rest, "yes") && !str_starts(rest, "no"))
+		PERR(p, "capture wants yes or no (then, after a colon, why), not '%s'", rest);
+	else if (rest[str_starts(rest, "no") ? 2 : 3] != '\0' && rest[str_starts(rest, "no") ? 2 : 3] != ':')
+		PERR(p, "capture wants yes or no (then, after a colon, why), not '%s'", rest);
 	else
-		p->r->no_capture = !strcmp(rest, "no"), p->capture_line = p->lineno;
+		p->r->no_capture = str_starts(rest, "no"), p->capture_line = p->lineno;
 }
 
 static void key_exclusive(struct parser *p, char *rest)
