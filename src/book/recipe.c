@@ -227,11 +227,13 @@ static bool is_key_line(const char *line, const char *key)
 }
 
 /* A header line left out of the stamp's hash: `disk` (an estimate), `known-failures` (what the
- * book says of the test results) and `sbu-reference` (which step's time is the SBU): none
+ * book says of the test results), `sbu-reference` (which step's time is the SBU) and `capture`
+ * (whether its writes are captured: the same files land in the root either way): none
  * changes what the step does. */
 static bool is_unhashed_line(const char *line)
 {
-	return is_key_line(line, "disk") || is_key_line(line, "known-failures") || is_key_line(line, "sbu-reference");
+	return is_key_line(line, "disk") || is_key_line(line, "known-failures") || is_key_line(line, "sbu-reference") ||
+	       is_key_line(line, "capture");
 }
 
 void recipe_free(struct recipe *r)
@@ -294,7 +296,7 @@ struct parser {
 	struct buf *errors;
 	int lineno;
 	int stage;                     /* index of the `stage` line's stage, -1: none (yet) */
-	int title_line, stage_line, sbu_line, mode_line, excl_line, critical_line, sburef_line;
+	int title_line, stage_line, sbu_line, mode_line, excl_line, capture_line, critical_line, sburef_line;
 	char **section;                /* the body being collected (NULL: none, or an unknown one) */
 	struct buf body;
 	bool seen_section;             /* past the header */
@@ -412,6 +414,18 @@ static void key_sbu_reference(struct parser *p, char *rest)
 	p->r->sbu_reference_line = p->sburef_line;
 }
 
+static void key_capture(struct parser *p, char *rest)
+{
+	if (p->capture_line)
+		PERR(p, "capture is given twice (first on line %d)", p->capture_line);
+	else if (!str_starts(rest, "yes") && !str_starts(rest, "no"))
+		PERR(p, "capture wants yes or no (then, after a colon, why), not '%s'", rest);
+	else if (rest[str_starts(rest, "no") ? 2 : 3] != '\0' && rest[str_starts(rest, "no") ? 2 : 3] != ':')
+		PERR(p, "capture wants yes or no (then, after a colon, why), not '%s'", rest);
+	else
+		p->r->no_capture = str_starts(rest, "no"), p->capture_line = p->lineno;
+}
+
 static void key_exclusive(struct parser *p, char *rest)
 {
 	if (p->excl_line)
@@ -484,7 +498,7 @@ static const struct {
 	void (*parse)(struct parser *p, char *rest);
 } header_keys[] = {
 	{"title", key_title}, {"stage", key_stage}, {"sources", key_sources}, {"after", key_after},
-	{"sbu", key_sbu}, {"disk", key_disk}, {"exclusive", key_exclusive}, {"mode", key_mode},
+	{"sbu", key_sbu}, {"disk", key_disk}, {"exclusive", key_exclusive}, {"capture", key_capture}, {"mode", key_mode},
 	{"files", key_files}, {"known-failures", key_known_failures},
 	{"critical-tests", key_critical_tests}, {"sbu-reference", key_sbu_reference},
 };
@@ -508,7 +522,7 @@ static void header_line(struct parser *p, char *line)
 			header_keys[i].parse(p, rest);
 			return;
 		}
-	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, mode, files, known-failures, "
+	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, capture, mode, files, known-failures, "
 	        "critical-tests, sbu-reference)", key);
 }
 

@@ -36,6 +36,8 @@ struct recipe {
 	unsigned long long disk;  /* the book's "required disk space" in bytes; 0 when not given */
 	int disk_line;
 	bool exclusive;
+	bool no_capture;        /* `capture no`: runs writing the root directly, even with --capture on
+	                         * (a step that touches most of the tree); not part of the stamp's hash */
 	bool critical_tests;    /* `critical-tests yes`: with --tests, a failing %test fails the step */
 	bool sbu_reference;     /* `sbu-reference yes`: its wall time is the SBU (one step of a book) */
 	int sbu_reference_line;

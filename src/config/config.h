@@ -34,6 +34,7 @@ struct config {
 	char *only;             /* --only STEP */
 	bool snapshots;         /* --snapshots */
 	bool tests;             /* --tests: run the packages' test suites */
+	char *capture;          /* --capture on|off: each step's writes captured and merged (NULL: off) */
 	bool keep;              /* --keep: keep build directories of successful steps */
 	char *root_password;    /* --root-password PW (also in the config file) */
 	/* Settings of the new system (book/sysconfig.h). NULL: not given here (config_finish sets no

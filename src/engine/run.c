@@ -1,5 +1,6 @@
 /* run: prepare and start one step, and close it when it ends. */
 #include "engine/run.h"
+#include "engine/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,12 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
 	r->root = config_path(cfg, "root");
 	r->res = xcalloc(man->n + 1, sizeof *r->res);
 	r->res_done = xcalloc(man->n + 1, sizeof *r->res_done);
+	const char *c = cfg->capture;
+	if (c && *c && strcmp(c, "on") && strcmp(c, "off"))
+		return errorf("--capture wants on or off, not '%s'", c);
+	r->capture = c && !strcmp(c, "on");
+	if (r->capture && !r->as_root)
+		return errorf("--capture on needs root (an overlay per step); lfsbuild runs as uid %u", (unsigned)getuid());
 	return 0;
 }
 
@@ -698,7 +705,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	view_init(r, i, &v);
 	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 	struct strv env = {0};
-	char *script = NULL, *cwd = NULL, *bash = bash_for(&v);
+	char *script = NULL, *cwd = NULL, *capdir = NULL, *bash = bash_for(&v);
 	int pfd[2] = {-1, -1}, devnull = -1, rcode = -1;
 	struct sandbox_plan *plan = NULL;
 
@@ -723,6 +730,13 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	int keep[] = {r->js->rfd, r->js->wfd, -1};
 	struct sandbox_spec spec;
 	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
+	job->captured = r->capture && !rc->no_capture;
+	if (job->captured) {
+		capdir = capture_dir(r->cfg->workdir, rc->id);
+		if (capture_prepare(r->cfg->workdir, rc->id, r->root, errbuf, errlen) < 0)
+			goto out;
+		spec.capture = capdir;
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		set_error(errbuf, errlen, "pipe: %s", strerror(errno));
 		goto out;
@@ -771,6 +785,7 @@ out:
 	free(script);
 	free(cwd);
 	free(bash);
+	free(capdir);
 	view_free(&v);
 	return rcode;
 }
@@ -823,7 +838,28 @@ bool runner_drain(struct job *job)
 	}
 }
 
-void runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib)
+/* A captured step's merge (or an uncaptured one's "not captured" list). `status` or 1. */
+static int merge_capture(struct runner *r, struct job *job, int status)
+{
+	const struct recipe *rc = &r->set->steps[job->step];
+	char err[1024];
+	if (status != 0 || !r->capture)
+		return status;
+	if (!job->captured) {
+		if (capture_list_uncaptured(r->cfg->workdir, rc->id, "capture no") < 0)
+			warnx("cannot write the file list of %s: %s", rc->id, strerror(errno));
+		return status;
+	}
+	if (capture_merge(r->cfg->workdir, rc->id, r->root, err, sizeof err) < 0) {
+		warnx("%s", err);
+		if (job->log_fd >= 0)
+			dprint(job->log_fd, "lfsbuild: %s\n", err);
+		return 1;
+	}
+	return status;
+}
+
+int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib)
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	if (job->prep_fd >= 0) {
@@ -840,6 +876,7 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 	if (job->echo)
 		echo_lines(job, "", 0, true);
 	buf_free(&job->partial);
+	status = merge_capture(r, job, status);
 	if (job->log_fd >= 0) {
 		dprint(job->log_fd, "# ---- end: exit status %d, wall %.1fs, cpu %.1fs, max rss %ld KiB ----\n", status,
 		       wall, cpu, maxrss_kib);
@@ -866,6 +903,7 @@ void runner_finish(struct runner *r, struct job *job, int status, double wall, d
 	free(job->builddir);
 	free(job->log_path);
 	job->builddir = job->log_path = NULL;
+	return status;
 }
 
 int runner_explain(struct runner *r, size_t i, FILE *out)

@@ -27,6 +27,7 @@ struct runner {
 	uid_t uid;              /* the build uid/gid (our own when not root) */
 	gid_t gid;
 	char *root;             /* $LFS on the host: WORKDIR/root */
+	bool capture;           /* --capture on: steps without `capture no` write into an overlay, merged after */
 	bool root_given;        /* $LFS already handed to the build uid in this run */
 	struct strv sysenv;     /* LFSBUILD_*=VALUE settings of the new system */
 	bool sysenv_loaded;
@@ -42,6 +43,7 @@ struct job {
 	int out_fd;             /* the read end of the step's output pipe, -1 when closed */
 	int log_fd;
 	char *builddir;         /* on the host */
+	bool captured;          /* its writes go to WORKDIR/capture/<flat>/upper, merged when it succeeds */
 	char *log_path;
 	double start, start_mono;
 	const char *echo;       /* -v: the step id that prefixes its output lines on stdout, else NULL */
@@ -51,6 +53,7 @@ struct job {
 /* The build uid: LFSBUILD_BUILD_UID (and _GID), else 4242 or the next id that /etc/passwd
  * and /etc/group do not use. */
 void runner_build_ids(uid_t *uid, gid_t *gid);
+/* 0, or -1 (said on stderr): a --capture that is neither on nor off, or on without root. */
 int runner_init(struct runner *r, const struct config *cfg, const struct recipe_set *set,
                 const struct manifest *man, struct jobserver *js);
 void runner_free(struct runner *r);
@@ -68,9 +71,10 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 /* When the preparing child has ended (reaped by the caller): start the step's command through
  * the sandbox (job->pid). 0, or -1 with the reason in errbuf (and in the log). */
 int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen);
-/* After the step ended: drain its output, close the log with a footer, move the test log, and
- * remove the build directory when it succeeded (unless --keep). */
-void runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib);
+/* After the step ended: drain its output, merge its capture when it succeeded (its file list
+ * first), close the log with a footer, move the test log, and remove the build directory when it
+ * succeeded (unless --keep). The step's exit status: `status`, or 1 when the merge failed. */
+int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib);
 /* Copy what the step wrote to its pipe into its log. false at EOF or error. */
 bool runner_drain(struct job *job);
 /* --explain: the sandbox plan, the environment and the command of step `i`. */

@@ -47,6 +47,7 @@ enum op_kind {
 	OP_MOUNT,        /* mount(src, path, fstype, flags, data); a bind with MS_RDONLY is remounted read-only */
 	OP_HOLD,         /* open an O_PATH fd on path, kept in slot */
 	OP_REBIND,       /* bind the fd of slot onto path (re-exposing a path hidden by a tmpfs) */
+	OP_OVERLAY,      /* an overlay on path: lower path as it is, upper src/upper, work src/work */
 	OP_REMOUNT_RO,   /* remount every mount of /proc/self/mountinfo read-only, but `except` */
 	OP_SYMLINK,      /* symlink(src, path) */
 	OP_MKNOD,        /* a character device num (makedev) at path, mode 0666 */
@@ -215,6 +216,28 @@ static void add_namespaces(struct sandbox_plan *p, const struct sandbox_spec *s,
 	op->flags = MS_REC | MS_PRIVATE;
 }
 
+/* The overlay options of a capture (docs/engine.md, "Capture"): redirect_dir=off (a rename of a
+ * directory of the lower tree fails with EXDEV and mv copies it: the upper tree holds it whole,
+ * never a redirect to a lower path), metacopy=off (a chown/chmod copies the data up too: no
+ * upper file without its data), index=off (no index of lower hard links in work/), xino=off
+ * (all layers share one file system: the real inode numbers), volatile (no syncfs at the end:
+ * a capture that did not end cleanly is thrown away anyway). */
+#define OVERLAY_OPTS "redirect_dir=off,index=off,metacopy=off,xino=off,volatile"
+
+/* Root's mount: a bind of itself, or with a capture the overlay over it. */
+static void add_root_mount(struct sandbox_plan *p, const struct sandbox_spec *s)
+{
+	if (!s->capture) {
+		add_mount(p, "bind-rw", s->root, s->root, NULL, MS_BIND | MS_REC, NULL, MK_NONE);
+		return;
+	}
+	struct op *op = add(p, OP_OVERLAY, "overlay %s", s->root);
+	op->detail = xasprintf("lowerdir %s as it is, upperdir %s/upper, workdir %s/work, %s", s->root, s->capture,
+			       s->capture, OVERLAY_OPTS);
+	op->path = xstrdup(s->root);
+	op->src = xstrdup(s->capture);
+}
+
 static bool hidden_by_tmpfs(const char *path)
 {
 	return under(path, "/tmp") || under(path, "/dev");
@@ -286,7 +309,10 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 		rw[nrw++] = s->builddir;
 	int slot[2] = {-1, -1}, nslot = 0;
 	for (size_t i = 0; i < nrw; i++) {
-		add_mount(p, "bind-rw", rw[i], rw[i], NULL, MS_BIND | MS_REC, NULL, MK_NONE);
+		if (s->root && rw[i] == s->root)
+			add_root_mount(p, s);
+		else
+			add_mount(p, "bind-rw", rw[i], rw[i], NULL, MS_BIND | MS_REC, NULL, MK_NONE);
 		if (hidden_by_tmpfs(rw[i])) {
 			struct op *op = add(p, OP_HOLD, "hold %s", rw[i]);
 			op->detail = xstrdup("an O_PATH fd: a tmpfs below hides the path");
@@ -334,7 +360,7 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 static void add_chroot_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 {
 	const char *r = s->root;
-	add_mount(p, "bind-rw", r, r, NULL, MS_BIND | MS_REC, NULL, MK_NONE);
+	add_root_mount(p, s);
 	char *x = path_join(r, "dev");
 	add_dev(p, x);
 	free(x);
@@ -448,9 +474,10 @@ static char *canonical(const char *path)
 struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 {
 	struct sandbox_spec canon = *spec, *s = &canon;
-	char *croot = canonical(spec->root), *cbuild = canonical(spec->builddir);
+	char *croot = canonical(spec->root), *cbuild = canonical(spec->builddir), *ccap = canonical(spec->capture);
 	canon.root = croot;
 	canon.builddir = cbuild;
+	canon.capture = ccap;
 	struct sandbox_plan *p = xcalloc(1, sizeof *p);
 	p->mode = s->mode;
 	p->pty = s->pty;
@@ -498,8 +525,11 @@ struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 		add_command(p, s, false);
 		break;
 	}
+	if (s->capture && !root && !p->invalid)
+		p->invalid = xstrdup("sandbox: a capture (an overlay) needs root");
 	free(croot);
 	free(cbuild);
+	free(ccap);
 	return p;
 }
 
@@ -1048,6 +1078,29 @@ static void do_hold(const struct op *op, struct ctx *c)
 		fail(c, op->desc, errno);
 }
 
+/* The overlay over op->path, its layers named by fds (/proc/self/fd/N): no path of the work
+ * directory (commas, colons) ever goes into the mount options. */
+static void do_overlay(const struct op *op, struct ctx *c)
+{
+	int fd[3];
+	const char *names[3] = {NULL, "upper", "work"};
+	int dfd = open(op->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; i < 3; i++) {
+		fd[i] = i == 0 ? open(op->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+			       : dfd < 0 ? -1 : openat(dfd, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd[i] < 0)
+			fail(c, op->desc, errno);
+	}
+	char data[256];
+	snprintf(data, sizeof data, "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d,%s",
+		 fd[0], fd[1], fd[2], OVERLAY_OPTS);
+	if (mount("overlay", op->path, "overlay", 0, data) < 0)
+		fail(c, op->desc, errno);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	close(dfd);
+}
+
 static void do_rebind(const struct op *op, struct ctx *c)
 {
 	char src[64];
@@ -1133,6 +1186,9 @@ static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 			break;
 		case OP_REBIND:
 			do_rebind(op, c);
+			break;
+		case OP_OVERLAY:
+			do_overlay(op, c);
 			break;
 		case OP_REMOUNT_RO:
 			do_remount_ro(op, c);

@@ -26,6 +26,9 @@ struct sandbox_spec {
 	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child; -1: /dev/null */
 	bool pty;                  /* a new terminal for the command (lfsbuild shell): see sandbox_spawn_pty() */
 	unsigned short rows, cols; /* its size (0: the kernel's default) */
+	const char *capture;       /* NULL, or a directory holding upper/ and work/ (on root's file system):
+	                            * root is then an overlay (lower: root as it is) whose writes land in
+	                            * upper/ (docs/engine.md, "Capture") */
 };
 
 struct sandbox_plan;

@@ -22,6 +22,7 @@
 #include "book/manifest.h"
 #include "watch/progress.h"
 #include "book/recipe.h"
+#include "engine/capture.h"
 #include "engine/run.h"
 #include "state/settings.h"
 #include "state/state.h"
@@ -425,7 +426,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	          ru->ru_stime.tv_usec / 1e6;
 	nd->maxrss = ru->ru_maxrss;
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
-	runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
+	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
 	jobserver_give(&b->js);
 	b->nrunning--;
@@ -1058,6 +1059,9 @@ static int build_steps(struct build *b, int argc, char **argv)
 	b->lock = take_lock(b->cfg);
 	if (b->lock < 0)
 		return EXIT_FAILURE;
+	/* a merge that a SIGKILL interrupted is completed before anything else (docs/engine.md) */
+	if (capture_recover(b->cfg->workdir, b->run.root, stdout) < 0)
+		return EXIT_FAILURE;
 	if (keep_settings(b) < 0)
 		return EXIT_FAILURE;
 	if (stamps_and_reasons(b) < 0)
@@ -1110,7 +1114,8 @@ static int open_build(struct build *b)
 		return -1;
 	}
 	b->have_js = true;
-	runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js);
+	if (runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js) < 0)
+		return -1;
 	b->have_runner = true;
 	return 0;
 }

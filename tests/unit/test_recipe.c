@@ -118,6 +118,26 @@ static void test_critical_and_reference(void **state)
 	recipe_set_free(&set);
 }
 
+/* `capture no: WHY` is not part of the stamp's hash either (adding it to a recipe reruns nothing). */
+static void test_capture_key(void **state)
+{
+	(void)state;
+	struct recipe_set set = one_stage();
+	struct recipe r, plain;
+	struct buf err = {0};
+	assert_int_equal(recipe_parse(&set, "c.recipe", "ch5/c",
+	                              "title c\nstage cross\ncapture no: chown -R of the whole root\n%build\nmake\n", &r, &err), 0);
+	assert_true(r.no_capture);
+	assert_int_equal(recipe_parse(&set, "c.recipe", "ch5/c", "title c\nstage cross\n%build\nmake\n", &plain, &err), 0);
+	assert_false(plain.no_capture);
+	assert_string_equal(r.hashed, plain.hashed);
+	recipe_free(&r);
+	recipe_free(&plain);
+	expect_error("title t\nstage cross\ncapture nope\n%build\n",
+	             "b.recipe:3: capture wants yes or no (then, after a colon, why), not 'nope'");
+	recipe_set_free(&set);
+}
+
 static void put(const char *dir, const char *name, const char *text)
 {
 	char *p = path_join(dir, name);
@@ -213,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_parse_fields),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_critical_and_reference),
+		cmocka_unit_test(test_capture_key),
 		cmocka_unit_test(test_set_load),
 		cmocka_unit_test(test_timings),
 		cmocka_unit_test(test_flat_id),
