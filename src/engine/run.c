@@ -160,7 +160,7 @@ int runner_inputs(struct runner *r, size_t i, char *const *dep_ids, char *const 
 	strv_add(inputs, "engine " ENGINE_VERSION);
 	for (size_t k = 0; k < rc->files.n; k++) {
 		char *rel = xasprintf("files/%s", rc->files.v[k]);
-		char *p = path_join(r->set->dir, rel);
+		char *p = path_join(rc->home ? rc->home : r->set->dir, rel);
 		h = sha256_file(p);
 		strv_push(inputs, xasprintf("file %s %s", rc->files.v[k], h ? h : "missing"));
 		free(h);
@@ -523,7 +523,7 @@ static int copy_files(struct runner *r, const struct recipe *rc, const struct vi
 	int rcode = 0;
 	for (size_t k = 0; k < rc->files.n && rcode == 0; k++) {
 		char *rel = xasprintf("files/%s", rc->files.v[k]);
-		char *from = path_join(r->set->dir, rel), *to = path_join(v->builddir, rel);
+		char *from = path_join(rc->home ? rc->home : r->set->dir, rel), *to = path_join(v->builddir, rel);
 		char *dir = xstrdup(to);
 		*strrchr(dir, '/') = '\0';
 		char err[1024];
