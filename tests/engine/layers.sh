@@ -89,6 +89,14 @@ out=$(lb graph 2>&1)
 expect_in "layer = DIR lines of lfsbuild.conf" "more/zeta" "$out"
 rm "$W/lfsbuild.conf"
 
+# ---- lfsbuild test: the layers' checks (their parse errors come before QEMU starts) ----
+: >"$T/fake.qcow2"
+layer_setup extra; E=$L
+echo "bogus line" >>"$E/checks"
+fails_saying "test reads a layer's checks after the book's" "$E/checks:4: unknown key 'bogus'" \
+	lb test --no-layers --layer "$E" --checks "$ROOT/book/files/boot-test.checks" "$T/fake.qcow2"
+layer_setup extra; E=$L
+
 # ---- errors name the layer's FILE:LINE ----
 layer_setup more; M=$L
 sed -i '1a bogus   yes' "$M/zeta.recipe"
