@@ -41,6 +41,7 @@ ok "without the layer, its source is not listed" test -z "$(grep delta <<<"$out"
 ok "the book builds" lb build -j2 -q
 out=$(lb build -j2 --layer "$E" --layer "$M" 2>&1)
 expect_in "adding layers reruns no book step" "3 steps run, 5 up to date" "$out"
+expect_in "the new layers are said" "setting changed: layers = $E $M (was (default))" "$out"
 ok "no book step ran" test -z "$(grep '^\[[0-9:]*\] run   ch' <<<"$out")"
 tr=$W/root/trace
 after_ok() { [ "$(cat "$tr/$1.start")" -ge "$(cat "$tr/$2.end")" ]; }
@@ -135,3 +136,19 @@ fails_saying "no such layer" "$T/nope: no such directory" lb graph --no-layers -
 sed -i '1a after extra/delta' "$BOOK/ch2/final.recipe"
 fails_saying "a book step cannot come after a layer step" "$BOOK/ch2/final.recipe:2: after: 'extra/delta' is not a step id" \
 	lb graph --no-layers --layer "$E"
+
+# ---- a chroot book: the layer stage takes its mode and environment (no `system` stage: the last) ----
+if [ "$(id -u)" != 0 ]; then
+	skip "a layer step in the chroot" "needs root"
+else
+	book_setup chroot
+	layer_setup inroot
+	mkdir -p "$W/root"
+	for f in /bin/bash $(ldd /bin/bash | grep -o '/[^ ]*'); do cp --parents -L "$f" "$W/root/"; done
+	ok "a chroot book with a layer builds" lb build -j2 -q --layer "$L"
+	ok "the layer step ran as root" grep -qx "uid 0" "$W/root/layer.txt"
+	ok "in the chroot (\$LFS is /)" grep -qx "lfs /" "$W/root/layer.txt"
+	ok "with the last stage's environment" grep -qx "where /here" "$W/root/layer.txt"
+	ok "in its build directory" grep -qx "pwd /build/inroot_look" "$W/root/layer.txt"
+	ok "\$FILES has the layer's file" grep -qx "a file for the chroot" "$W/root/layer.txt"
+fi
