@@ -239,6 +239,67 @@ int layers_check(const struct recipe_set *set, const struct manifest *m, struct 
 	return errors->len == before ? 0 : -1;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The fragments of one layer, appended to `out`; false when it has none. */
+static bool add_layer_fragments(const struct layer *l, struct buf *out)
+{
+	char *kdir = path_join(l->dir, "files/kernel");
+	DIR *d = opendir(kdir);
+	struct strv names = {0};
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (str_ends(e->d_name, ".config") && e->d_name[0] != '.')
+			strv_add(&names, e->d_name);
+	if (d)
+		closedir(d);
+	if (names.n)
+		qsort(names.v, names.n, sizeof *names.v, cmp_str);
+	for (size_t i = 0; i < names.n; i++) {
+		char *p = path_join(kdir, names.v[i]);
+		char *text = read_file(p, NULL);
+		buf_printf(out, "\n# from the layer %s: %s\n%s", l->name, p, text ? text : "# (unreadable)\n");
+		if (text && *text && text[strlen(text) - 1] != '\n')
+			buf_puts(out, "\n");
+		free(text);
+		free(p);
+	}
+	bool any = names.n > 0;
+	strv_free(&names);
+	free(kdir);
+	return any;
+}
+
+char *layer_kernel_fragment(const struct recipe_set *set, const struct recipe *r, const char *name)
+{
+	if (!set->nlayers || !str_starts(name, "kernel/") || !str_ends(name, ".config") ||
+	    (r->home && strcmp(r->home, set->dir)))
+		return NULL;
+	char *rel = xasprintf("files/%s", name);
+	char *path = path_join(set->dir, rel);
+	char *book = read_file(path, NULL);
+	free(rel);
+	free(path);
+	if (!book)
+		return NULL;
+	struct buf out = {0};
+	buf_puts(&out, book);
+	free(book);
+	if (out.len && out.data[out.len - 1] != '\n')
+		buf_puts(&out, "\n");
+	bool any = false;
+	for (size_t i = 0; i < set->nlayers; i++)
+		any |= add_layer_fragments(&set->layers[i], &out);
+	if (!any) {
+		buf_free(&out);
+		return NULL;
+	}
+	return out.data;
+}
+
 int book_open(const char *bookdir, const struct strv *layers, struct recipe_set *set, struct manifest *m)
 {
 	if (recipe_set_open(bookdir, set, m) < 0)

@@ -21,6 +21,12 @@ int book_open(const char *bookdir, const struct strv *layers, struct recipe_set 
 int layer_add(struct recipe_set *set, struct manifest *m, const char *dir, struct buf *errors);
 /* The `after` and `sources` names of the layers' recipes: each must exist. */
 int layers_check(const struct recipe_set *set, const struct manifest *m, struct buf *errors);
+/* The layers' kernel configuration fragments (DIR/files/kernel/NAME.config, docs/layers.md) for a
+ * book recipe's `files` entry `name` that is a fragment (kernel/NAME.config): the book's file, then
+ * each layer's fragments (layer order, names sorted), each after a comment naming it; malloc'd.
+ * NULL when there is nothing to add (a layer's recipe, another file, no layer fragment): the
+ * file is then used as it is, and its hash in the step's stamp stays the same. */
+char *layer_kernel_fragment(const struct recipe_set *set, const struct recipe *r, const char *name);
 /* The book's manifest (BOOKDIR/sources) and each layer's DIR/sources (if any), merged: for
  * `sources` and `fetch`, which need no recipe. 0, or -1 after the messages. */
 int manifest_load_layers(const char *bookdir, const struct strv *layers, struct manifest *m);

@@ -137,6 +137,29 @@ sed -i '1a after extra/delta' "$BOOK/ch2/final.recipe"
 fails_saying "a book step cannot come after a layer step" "$BOOK/ch2/final.recipe:2: after: 'extra/delta' is not a step id" \
 	lb graph --no-layers --layer "$E"
 
+# ---- kernel configuration fragments: a layer's files/kernel/*.config after the book's fragment ----
+book_setup basic
+layer_setup extra; E=$L
+mkdir -p "$BOOK/files/kernel"
+printf 'CONFIG_BOOK=y\n' >"$BOOK/files/kernel/base.config"
+sed -i 's#^sbu     0.1#sbu     0.1\nfiles   kernel/base.config#' "$BOOK/ch2/final.recipe"
+sed -i 's#^%build#%build\ncp $FILES/kernel/base.config $LFS/kernel.config#' "$BOOK/ch2/final.recipe"
+ok "a book step with a kernel fragment builds" lb build -j2 -q
+out=$(lb build -j2 --layer "$E" 2>&1)
+expect_in "a layer without a fragment: the book's step stays" "skip  ch2/final (up to date)" "$out"
+ok "its fragment is the book's" cmp "$BOOK/files/kernel/base.config" "$W/root/kernel.config"
+mkdir -p "$E/files/kernel"
+printf 'CONFIG_EXTRA=m\n' >"$E/files/kernel/b.config"
+printf '# CONFIG_NOPE is not set\n' >"$E/files/kernel/a.config"
+out=$(lb build -j2 2>&1)
+expect_in "a layer's fragment reruns the step that merges the book's" "run   ch2/final (" "$out"
+expect_in "and the layer steps after it" "run   extra/delta (dependency ch2/final rebuilt)" "$out"
+want=$(printf 'CONFIG_BOOK=y\n\n# from the layer extra: %s\n# CONFIG_NOPE is not set\n\n# from the layer extra: %s\nCONFIG_EXTRA=m' \
+	"$E/files/kernel/a.config" "$E/files/kernel/b.config")
+ok "\$FILES/kernel/base.config: the book's, then the layer's fragments in name order" test "$(cat "$W/root/kernel.config")" = "$want"
+out=$(lb build -j2 2>&1)
+expect_in "then up to date" "0 steps run, 7 up to date" "$out"
+
 # ---- a chroot book: the layer stage takes its mode and environment (no `system` stage: the last) ----
 if [ "$(id -u)" != 0 ]; then
 	skip "a layer step in the chroot" "needs root"
