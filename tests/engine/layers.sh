@@ -160,6 +160,21 @@ ok "\$FILES/kernel/base.config: the book's, then the layer's fragments in name o
 out=$(lb build -j2 2>&1)
 expect_in "then up to date" "0 steps run, 7 up to date" "$out"
 
+# ---- the real book: a layer changes no book step's hash; its steps run in chroot mode ----
+mkdir -p "$T/demo"
+printf 'demo/hello\n' >"$T/demo/toc"
+printf 'title Hello\nstage layer\nafter ch8/gcc\n\n%%build\necho hi\n' >"$T/demo/hello.recipe"
+real() { "$LFSBUILD" --book "$ROOT/book" -C "$T/real" --sources "$T/realsrc" "$@"; }
+out=$(real graph --layer "$T/demo" 2>&1)
+expect_in "real book: the layer step after the book's last steps" "$(printf 'demo/hello\tch10/grub,ch11/theend')" "$out"
+for s in ch8/gcc ch10/kernel ch10/grub ch11/theend; do
+	a=$(real build --no-layers --explain "$s" 2>&1 | grep -o "step's hash: [0-9a-f]*")
+	b=$(real build --layer "$T/demo" --explain "$s" 2>&1 | grep -o "step's hash: [0-9a-f]*")
+	ok "real book: $s has the same hash with a layer" test -n "$a" -a "$a" = "$b"
+done
+out=$(real build --layer "$T/demo" --explain demo/hello 2>&1)
+expect_in "real book: a layer step runs in the chroot" "stage layer, mode chroot" "$out"
+
 # ---- a chroot book: the layer stage takes its mode and environment (no `system` stage: the last) ----
 if [ "$(id -u)" != 0 ]; then
 	skip "a layer step in the chroot" "needs root"
