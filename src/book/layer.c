@@ -183,7 +183,8 @@ int layer_add(struct recipe_set *set, struct manifest *m, const char *dir_given,
 	size_t before = errors->len;
 	char *dir = path_abs(dir_given);
 	if (!is_dir(dir)) {
-		buf_printf(errors, "%s: no such directory (a layer is a directory of recipes, docs/layers.md)\n", dir);
+		buf_printf(errors, "%s: no such directory (a layer is a directory of recipes, docs/layers.md; "
+		           "--no-layers leaves out the layers kept in WORKDIR/state/settings)\n", dir);
 		free(dir);
 		return -1;
 	}
@@ -328,7 +329,10 @@ int manifest_load_layers(const char *bookdir, const struct strv *layers, struct 
 	struct buf errors = {0};
 	for (size_t i = 0; layers && i < layers->n; i++) {
 		char *dir = path_abs(layers->v[i]);
-		merge_sources(m, dir, &errors);
+		if (!is_dir(dir))
+			buf_printf(&errors, "%s: no such directory (a layer; --no-layers leaves out the kept ones)\n", dir);
+		else
+			merge_sources(m, dir, &errors);
 		free(dir);
 	}
 	if (!errors.len)
