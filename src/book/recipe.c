@@ -55,20 +55,42 @@ char *step_flat_id(const char *id)
 	return s;
 }
 
-/* A step id is chN/NAME with NAME of [A-Za-z0-9+._-], not starting with '.'. */
-static bool valid_id(const char *id)
+/* A page name: [A-Za-z0-9+._-], not empty, not starting with '.'. */
+static bool valid_page(const char *p)
 {
-	if (!str_starts(id, "ch") || !isdigit((unsigned char)id[2]))
-		return false;
-	const char *p = id + 2;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p++ != '/' || !*p || *p == '.')
+	if (!*p || *p == '.')
 		return false;
 	for (; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("+._-", *p))
 			return false;
 	return true;
+}
+
+/* A step id is chN/NAME with NAME of [A-Za-z0-9+._-], not starting with '.'; a layer's is
+ * LAYER/NAME (docs/layers.md). */
+bool recipe_valid_id(const char *id, bool layer_ids)
+{
+	const char *slash = strchr(id, '/');
+	if (!slash || slash == id)
+		return false;
+	if (str_starts(id, "ch") && isdigit((unsigned char)id[2])) {
+		const char *p = id + 2;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (p == slash)
+			return valid_page(slash + 1);
+	}
+	if (!layer_ids || *id == '.')
+		return false;
+	for (const char *p = id; p < slash; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("+._-", *p))
+			return false;
+	return valid_page(slash + 1);
+}
+
+static bool valid_id(const char *id)
+{
+	return recipe_valid_id(id, false);
 }
 
 /* Iterate over the lines of a text: returns the next line (NUL-terminated in place) or NULL. */
@@ -89,7 +111,7 @@ static char *next_line(char **cursor)
 
 /* The next line of a list file that says something (trimmed; blank and '#' lines skipped), or
  * NULL; *lineno follows the lines read. */
-static char *next_entry(char **cursor, int *lineno)
+char *recipe_next_entry(char **cursor, int *lineno)
 {
 	char *line;
 	while ((line = next_line(cursor))) {
@@ -121,6 +143,16 @@ static char *split_key(char *s)
 	return str_trim(rest);
 }
 
+
+char *recipe_stage_canon(const struct stage *g)
+{
+	struct buf c = {0};
+	buf_printf(&c, "stage %s\nchapter %d\nmode %s\n", g->name, g->chapter, step_mode_name(g->mode));
+	for (size_t k = 0; k < g->env.n; k++)
+		buf_printf(&c, "env %s\n", g->env.v[k]);
+	buf_printf(&c, "prelude %s\n", g->prelude);
+	return c.data ? c.data : xstrdup("");
+}
 
 static int load_stages(const char *path, struct recipe_set *set, struct buf *errors)
 {
@@ -194,12 +226,7 @@ static int load_stages(const char *path, struct recipe_set *set, struct buf *err
 			err(errors, path, g->line, "stage '%s' has no 'mode' line", g->name);
 			g->mode = MODE_USER;
 		}
-		struct buf c = {0};
-		buf_printf(&c, "stage %s\nchapter %d\nmode %s\n", g->name, g->chapter, step_mode_name(g->mode));
-		for (size_t k = 0; k < g->env.n; k++)
-			buf_printf(&c, "env %s\n", g->env.v[k]);
-		buf_printf(&c, "prelude %s\n", g->prelude);
-		g->canon = c.data ? c.data : xstrdup("");
+		g->canon = recipe_stage_canon(g);
 	}
 	if (set->nstages == 0 && errors->len == before)
 		err(errors, path, lineno ? lineno : 1, "no stage defined");
@@ -240,6 +267,7 @@ void recipe_free(struct recipe *r)
 {
 	free(r->id);
 	free(r->file);
+	free(r->home);
 	free(r->title);
 	strv_free(&r->sources);
 	for (size_t i = 0; i < r->nafter; i++)
@@ -292,6 +320,7 @@ int recipe_parse_size(const char *s, unsigned long long *out)
 struct parser {
 	const struct recipe_set *set;
 	const char *file, *id;
+	bool in_layer;                 /* a layer's recipe (docs/layers.md) */
 	struct recipe *r;
 	struct buf *errors;
 	int lineno;
@@ -322,7 +351,10 @@ static void key_stage(struct parser *p, char *rest)
 	}
 	p->stage_line = p->lineno;
 	p->stage = recipe_set_stage(p->set, rest);
-	if (p->stage < 0) {
+	if (p->in_layer && strcmp(rest, "layer")) {
+		PERR(p, "stage '%s': a layer's steps are in stage layer (docs/layers.md)", rest);
+		p->stage = -1;
+	} else if (p->stage < 0) {
 		struct buf names = {0};
 		for (size_t i = 0; i < p->set->nstages; i++)
 			buf_printf(&names, "%s%s", i ? " " : "", p->set->stages[i].name);
@@ -343,8 +375,9 @@ static void key_sources(struct parser *p, char *rest)
 static void add_after(struct parser *p, const char *dep)
 {
 	struct recipe *r = p->r;
-	if (!valid_id(dep)) {
-		PERR(p, "after: '%s' is not a step id (chN/PAGE)", dep);
+	if (!recipe_valid_id(dep, p->in_layer)) {
+		PERR(p, p->in_layer ? "after: '%s' is not a step id (chN/PAGE or LAYER/PAGE)"
+		                    : "after: '%s' is not a step id (chN/PAGE)", dep);
 		return;
 	}
 	if (!strcmp(dep, p->id)) {
@@ -458,10 +491,10 @@ static void key_files(struct parser *p, char *rest)
 	for (size_t i = 0; i < r->files.n; i++) {
 		const char *f = r->files.v[i];
 		char *rel = xasprintf("files/%s", f);
-		char *path = path_join(p->set->dir ? p->set->dir : ".", rel);
+		char *path = path_join(r->home ? r->home : ".", rel);
 		if (strstr(f, "..") || f[0] == '/')
-			PERR(p, "files: '%s' must be a name under book/files/", f);
-		else if (p->set->dir && !path_exists(path))
+			PERR(p, "files: '%s' must be a name under %s/", f, p->in_layer ? "the layer's files" : "book/files");
+		else if (r->home && !path_exists(path))
 			PERR(p, "files: %s does not exist", path);
 		free(path);
 		free(rel);
@@ -596,14 +629,22 @@ static void finish_recipe(struct parser *p)
 int recipe_parse(const struct recipe_set *set, const char *file, const char *id, const char *text,
                  struct recipe *r, struct buf *errors)
 {
+	return recipe_parse_in(set, set->dir, file, id, text, r, errors);
+}
+
+int recipe_parse_in(const struct recipe_set *set, const char *home, const char *file, const char *id,
+                    const char *text, struct recipe *r, struct buf *errors)
+{
 	size_t before = errors->len;
 	memset(r, 0, sizeof *r);
 	r->id = xstrdup(id);
 	r->file = xstrdup(file);
+	r->home = home ? xstrdup(home) : NULL;
 	r->text = xstrdup(text);
 	r->sbu = -1;
 	r->known_count = -1;
-	struct parser p = {.set = set, .file = file, .id = id, .r = r, .errors = errors, .stage = -1};
+	struct parser p = {.set = set, .file = file, .id = id, .r = r, .errors = errors, .stage = -1,
+	                   .in_layer = home && (!set->dir || strcmp(home, set->dir))};
 	struct buf hashed = {0};       /* the text without its `disk` and `known-failures` lines */
 	const char *orig = text;       /* the current line in the original text */
 	char *copy = xstrdup(text), *cur = copy, *line;
@@ -715,7 +756,7 @@ static void load_timings(struct recipe_set *set, struct buf *errors)
 	}
 	char *cur = text, *s;
 	int lineno = 0;
-	while ((s = next_entry(&cur, &lineno))) {
+	while ((s = recipe_next_entry(&cur, &lineno))) {
 		char *val = split_key(s);   /* never NULL: "" when the line has one word */
 		char *end = val;
 		double v = *val ? strtod(val, &end) : 0;
@@ -770,7 +811,7 @@ int recipe_set_load(const char *dir, struct recipe_set *set)
 	}
 	char *cur = text, *s;
 	int lineno = 0;
-	while ((s = next_entry(&cur, &lineno))) {
+	while ((s = recipe_next_entry(&cur, &lineno))) {
 		if (!valid_id(s)) {
 			err(&errors, toc_path, lineno, "'%s' is not a step id (chN/PAGE)", s);
 			continue;
@@ -869,6 +910,12 @@ void recipe_set_free(struct recipe_set *set)
 		recipe_free(&set->steps[i]);
 	free(set->steps);
 	strv_free(&set->missing);
+	for (size_t i = 0; i < set->nlayers; i++) {
+		free(set->layers[i].name);
+		free(set->layers[i].dir);
+		free(set->layers[i].checks);
+	}
+	free(set->layers);
 	free(set->dir);
 	memset(set, 0, sizeof *set);
 }

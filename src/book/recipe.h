@@ -27,6 +27,8 @@ struct dep_ref {
 struct recipe {
 	char *id;               /* "ch5/binutils-pass1" */
 	char *file;             /* the recipe's path, for messages */
+	char *home;             /* the directory whose files/ its `files` names: the book's, or its
+	                         * layer's (docs/layers.md) */
 	char *title;
 	size_t stage;           /* index into recipe_set.stages */
 	enum step_mode mode;    /* the stage's, or the recipe's `mode` */
@@ -59,6 +61,13 @@ struct recipe {
 	int toc_line;
 };
 
+/* A layer (docs/layers.md): a directory of recipes added after the book, its steps ids NAME/PAGE. */
+struct layer {
+	char *name;             /* the directory's name: the prefix of its step ids */
+	char *dir;              /* absolute */
+	char *checks;           /* DIR/checks (a check list for `lfsbuild test`), or NULL */
+};
+
 struct recipe_set {
 	char *dir;              /* the book directory (absolute) */
 	struct stage *stages;
@@ -66,6 +75,8 @@ struct recipe_set {
 	struct recipe *steps;   /* in book (toc) order */
 	size_t nsteps;
 	struct strv missing;    /* toc lines without a recipe yet */
+	struct layer *layers;   /* book/layer.h adds them; their steps follow the book's */
+	size_t nlayers;
 };
 
 /* Load DIR/stages, DIR/toc, every DIR/ch* / *.recipe and DIR/timings if there is one. Prints each problem as
@@ -74,6 +85,17 @@ int recipe_set_load(const char *dir, struct recipe_set *set);
 /* Parse one recipe's text (for tests and the loader); problems are appended to `errors`. */
 int recipe_parse(const struct recipe_set *set, const char *file, const char *id, const char *text,
                  struct recipe *r, struct buf *errors);
+/* recipe_parse for a recipe whose `files` are under HOME/files/; a HOME other than the book's
+ * is a layer's: its `stage` must be `layer` and its `after` may name layer steps (NAME/PAGE). */
+int recipe_parse_in(const struct recipe_set *set, const char *home, const char *file, const char *id,
+                    const char *text, struct recipe *r, struct buf *errors);
+/* A book step id chN/PAGE, or with `layer_ids` also a layer's NAME/PAGE. */
+bool recipe_valid_id(const char *id, bool layer_ids);
+/* Iterate over the entries of a list file (toc, timings): the next trimmed line that is neither
+ * blank nor a '#' comment, NUL-terminated in place, or NULL; *lineno follows the lines read. */
+char *recipe_next_entry(char **cursor, int *lineno);
+/* The canonical text of a stage (hashed into its steps' stamps). */
+char *recipe_stage_canon(const struct stage *st);
 /* Check that every `sources` name exists in the manifest; prints FILE:LINE problems, -1 if any. */
 int recipe_set_check_sources(const struct recipe_set *set, const struct manifest *m);
 /* A size as a recipe's `disk` line writes it: a positive number and a unit, M or G (MiB, GiB;

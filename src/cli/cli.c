@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "state/settings.h"
 
 #define BOOK_VERSION "LFS 12.3-systemd"
 
@@ -141,5 +142,6 @@ int cli_main(int argc, char **argv)
 	if (op < 0)
 		return parse_error(cmd, &err);
 	config_finish(&cfg);
+	settings_layers(&cfg);
 	return cmd->run(&cfg, cargc - op, cargv + op);
 }

@@ -4,12 +4,13 @@
 #include <stdlib.h>
 
 #include "sources/fetch.h"
+#include "book/layer.h"
 #include "book/manifest.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {
 	struct manifest m;
-	if (manifest_load_book(cfg->bookdir, &m) < 0)
+	if (manifest_load_layers(cfg->bookdir, &cfg->layers, &m) < 0)
 		return EXIT_FAIL;
 	const struct source **list = xcalloc(argc ? (size_t)argc : m.n, sizeof *list);
 	size_t n = 0;

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "engine/graph.h"
 #include "book/manifest.h"
+#include "book/layer.h"
 #include "book/recipe.h"
 
 static int run(struct config *cfg, int argc, char **argv)
@@ -12,7 +13,7 @@ static int run(struct config *cfg, int argc, char **argv)
 		return cli_usage_error(&cmd_graph, "unexpected operand '%s'", argv[0]);
 	struct recipe_set set;
 	struct manifest m;
-	if (recipe_set_open(cfg->bookdir, &set, &m) < 0)
+	if (book_open(cfg->bookdir, &cfg->layers, &set, &m) < 0)
 		return EXIT_FAIL;
 	struct graph g;
 	int rc = EXIT_FAIL;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "book/manifest.h"
+#include "book/layer.h"
 #include "book/recipe.h"
 #include "state/state.h"
 #include "engine/snapshot.h"
@@ -18,7 +19,7 @@ static int run(struct config *cfg, int argc, char **argv)
 		return cli_usage_error(&cmd_restore, "which stage? (e.g. temp)");
 	struct recipe_set set;
 	struct manifest m;
-	if (recipe_set_open(cfg->bookdir, &set, &m) < 0)
+	if (book_open(cfg->bookdir, &cfg->layers, &set, &m) < 0)
 		return EXIT_FAIL;
 	int rc = EXIT_FAIL;
 	int st = recipe_set_stage(&set, argv[0]);

@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "sources/fetch.h"
+#include "book/layer.h"
 #include "book/manifest.h"
 
 static int run(struct config *cfg, int argc, char **argv)
 {
 	struct manifest m;
-	if (manifest_load_book(cfg->bookdir, &m) < 0)
+	if (manifest_load_layers(cfg->bookdir, &cfg->layers, &m) < 0)
 		return EXIT_FAIL;
 	for (int i = 0; i < argc; i++)
 		if (!manifest_find(&m, argv[i])) {

@@ -317,6 +317,37 @@ static bool power_off(struct qemu_session *s)
 	return off;
 }
 
+/* The book's check list (or --checks FILE), then each layer's DIR/checks (docs/layers.md), whose
+ * checks are named "LAYER: NAME". NULL after the messages. */
+static struct check *all_checks(const struct config *cfg, const char *book_checks, int *count)
+{
+	struct check *c = load_checks(book_checks, count);
+	for (size_t i = 0; c && i < cfg->layers.n; i++) {
+		char *path = path_join(cfg->layers.v[i], "checks");
+		int n = 0;
+		struct check *more = path_exists(path) ? load_checks(path, &n) : NULL;
+		if (path_exists(path) && !more) {
+			free_checks(c, *count);
+			c = NULL;
+			*count = 0;
+		}
+		const char *name = strrchr(cfg->layers.v[i], '/');
+		name = name ? name + 1 : cfg->layers.v[i];
+		if (more) {
+			c = xrealloc(c, sizeof *c * (size_t)(*count + n));
+			for (int k = 0; k < n; k++) {
+				c[*count + k] = more[k];
+				c[*count + k].name = xasprintf("%s: %s", name, more[k].name);
+				free(more[k].name);
+			}
+			*count += n;
+			free(more);
+		}
+		free(path);
+	}
+	return c;
+}
+
 static int run(struct config *cfg, int argc, char **argv)
 {
 	if (argc > 1)
@@ -337,7 +368,7 @@ static int run(struct config *cfg, int argc, char **argv)
 		errorf("%s: no such image (make it with: lfsbuild image)", image);
 		goto out;
 	}
-	if (!(checks = load_checks(checks_path, &nchecks)) || disk_vars(cfg, idfile, &vars) < 0)
+	if (!(checks = all_checks(cfg, checks_path, &nchecks)) || disk_vars(cfg, idfile, &vars) < 0)
 		goto out;
 	password = root_password(pwfile);
 	if (mkdir_p(logs, 0755) < 0) {
@@ -383,7 +414,8 @@ const struct command cmd_test = {
 	"test", "boot the image headless, log in and run the checks", "[IMAGE]",
 	"Boots IMAGE (default WORKDIR/lfs.qcow2; its writes go to a throw-away overlay) with the serial console on a "
 	"pipe, waits for the login prompt (--timeout, default 600 s), logs in as root with the password of "
-	"WORKDIR/root-password, runs the checks of --checks FILE (default BOOK/files/boot-test.checks) and prints a "
+	"WORKDIR/root-password, runs the checks of --checks FILE (default BOOK/files/boot-test.checks), then those of "
+	"each layer's DIR/checks (docs/layers.md), and prints a "
 	"PASS or FAIL line for each, then powers the guest off. The transcript goes to WORKDIR/logs/boot-test.log; "
 	"exit 0 only when every check passed.",
 	run,

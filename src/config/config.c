@@ -33,6 +33,9 @@ static const struct optdef opts[] = {
 	{"verbose", 'v', K_COUNT, F(verbose), NULL, NULL, NULL, "say more (repeatable)"},
 	{"quiet", 'q', K_FLAG, F(quiet), NULL, NULL, NULL, "say only what fails"},
 	{"no-color", 0, K_FLAG, F(no_color), NULL, NULL, NULL, "no colours (NO_COLOR is honoured too)"},
+	{"layer", 0, K_LIST, F(layers), "DIR", NULL, NULL,
+	 "add the recipe directory DIR after the book (repeatable; docs/layers.md; kept in WORKDIR/state/settings)"},
+	{"no-layers", 0, K_FLAG, F(no_layers), NULL, NULL, NULL, "without the kept layers (only those --layer gives; build and all forget the kept ones)"},
 
 	{"mirror-dir", 0, K_LIST, F(mirror_dirs), "DIR", NULL, "fetch sources all", "look for source files in DIR first (repeatable)"},
 	{"mirror", 0, K_LIST, F(mirrors), "URL", "LFSBUILD_MIRRORS", "fetch sources all", "try URL/FILE before upstream (repeatable)"},
@@ -242,6 +245,7 @@ static void read_config_file(struct config *cfg, const char *path)
 	if (!text)
 		return;
 	int lineno = 0;
+	bool listed[ARRAY_LEN(opts)] = {0};   /* a list set by an earlier line of the file: add to it */
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
 		char *s = str_trim(line);
@@ -258,8 +262,9 @@ static void read_config_file(struct config *cfg, const char *path)
 			warnx("%s:%d: unknown option '%s' ignored", path, lineno, key);
 			continue;
 		}
-		if (set_by_user[i])
+		if (set_by_user[i] && !listed[i])
 			continue;
+		listed[i] = opts[i].kind == K_LIST;
 		if (opts[i].kind == K_FLAG && (!strcmp(val, "no") || !strcmp(val, "0") || !strcmp(val, "false")))
 			continue;
 		char err[PATH_MAX + 256];

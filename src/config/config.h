@@ -18,6 +18,9 @@ struct config {
 	bool quiet;             /* -q */
 	bool no_color;          /* --no-color, NO_COLOR */
 	bool color;             /* resolved: stdout/stderr a terminal, no NO_COLOR, no --no-color */
+	struct strv layers;     /* --layer DIR, repeatable (`layer = DIR` lines); made absolute and, when
+	                         * none is given, taken from WORKDIR/state/settings (settings_layers) */
+	bool no_layers;         /* --no-layers: not the kept ones (only those --layer gives) */
 	/* fetch, all */
 	struct strv mirror_dirs;/* --mirror-dir DIR, repeatable */
 	struct strv mirrors;    /* --mirror URL, repeatable; LFSBUILD_MIRRORS (blank-separated) */

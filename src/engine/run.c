@@ -22,6 +22,7 @@
 #include "lib/fileutil.h"
 #include "sources/fetch.h"
 #include "engine/jobserver.h"
+#include "book/layer.h"
 #include "book/manifest.h"
 #include "book/recipe.h"
 #include "engine/sandbox.h"
@@ -167,8 +168,10 @@ int runner_inputs(struct runner *r, size_t i, char *const *dep_ids, char *const 
 	strv_add(inputs, "engine " ENGINE_VERSION);
 	for (size_t k = 0; k < rc->files.n; k++) {
 		char *rel = xasprintf("files/%s", rc->files.v[k]);
-		char *p = path_join(r->set->dir, rel);
-		h = sha256_file(p);
+		char *p = path_join(rc->home ? rc->home : r->set->dir, rel);
+		char *with_layers = layer_kernel_fragment(r->set, rc, rc->files.v[k]);
+		h = with_layers ? sha256_hex(with_layers, strlen(with_layers)) : sha256_file(p);
+		free(with_layers);
 		strv_push(inputs, xasprintf("file %s %s", rc->files.v[k], h ? h : "missing"));
 		free(h);
 		free(p);
@@ -527,20 +530,25 @@ static int check_source(const char *name, const struct resolved_source *rs, char
 	             name, rs->path, rs->sha256, sha, name);
 }
 
-/* The recipe's `files` (book/files/NAME) into BUILDDIR/files/NAME. */
+/* The recipe's `files` (book/files/NAME) into BUILDDIR/files/NAME; a kernel configuration
+ * fragment with the layers' fragments after it (book/layer.h). */
 static int copy_files(struct runner *r, const struct recipe *rc, const struct view *v, char *errbuf, size_t errlen)
 {
 	int rcode = 0;
 	for (size_t k = 0; k < rc->files.n && rcode == 0; k++) {
 		char *rel = xasprintf("files/%s", rc->files.v[k]);
-		char *from = path_join(r->set->dir, rel), *to = path_join(v->builddir, rel);
+		char *from = path_join(rc->home ? rc->home : r->set->dir, rel), *to = path_join(v->builddir, rel);
 		char *dir = xstrdup(to);
 		*strrchr(dir, '/') = '\0';
 		char err[1024];
+		char *with_layers = layer_kernel_fragment(r->set, rc, rc->files.v[k]);   /* docs/layers.md */
 		if (mkdir_p(dir, 0755) < 0)
 			rcode = set_error(errbuf, errlen, "cannot create %s: %s", dir, strerror(errno));
-		else if (file_copy(from, to, 0644, err, sizeof err) < 0)
+		else if (with_layers && write_file_atomic(to, with_layers, strlen(with_layers), 0644) < 0)
+			rcode = set_error(errbuf, errlen, "cannot write %s: %s", to, strerror(errno));
+		else if (!with_layers && file_copy(from, to, 0644, err, sizeof err) < 0)
 			rcode = set_error(errbuf, errlen, "cannot copy %s into the build directory: %s", from, err);
+		free(with_layers);
 		free(dir);
 		free(rel);
 		free(from);

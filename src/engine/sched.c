@@ -21,6 +21,7 @@
 #include "engine/jobserver.h"
 #include "book/manifest.h"
 #include "watch/progress.h"
+#include "book/layer.h"
 #include "book/recipe.h"
 #include "engine/capture.h"
 #include "engine/run.h"
@@ -1101,7 +1102,7 @@ static int explain(struct build *b)
 /* The book, its graph, the jobserver and the runner. 0, or -1 (said). */
 static int open_build(struct build *b)
 {
-	if (recipe_set_open(b->cfg->bookdir, &b->set, &b->man) < 0)
+	if (book_open(b->cfg->bookdir, &b->cfg->layers, &b->set, &b->man) < 0)
 		return -1;
 	b->have_set = true;
 	if (graph_build(&b->set, &b->g) < 0)

@@ -214,11 +214,40 @@ static char *settings_text(const struct settings *s)
 	             "# itself is not here: it is in root-password-file (mode 0600).\n");
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
 		if (!strcmp(keys[i].name, "layers"))
-			buf_puts(&b, "# layers: none yet\n");
+			buf_puts(&b, "# layers: the --layer directories, in order (docs/layers.md)\n");
 		const char *v = *sfield(s, &keys[i]);
 		buf_printf(&b, "%s =%s%s\n", keys[i].name, v ? " " : "", v ? v : "");
 	}
 	return b.data;
+}
+
+/* The layers as the file keeps them: blank-separated; NULL for none. */
+static char *layers_text(const struct strv *layers)
+{
+	struct buf b = {0};
+	for (size_t i = 0; i < layers->n; i++)
+		buf_printf(&b, "%s%s", i ? " " : "", layers->v[i]);
+	return b.data;
+}
+
+void settings_layers(struct config *cfg)
+{
+	if (!cfg->layers.n && !cfg->no_layers) {
+		struct settings kept;
+		char err[512];
+		if (settings_load(cfg->workdir, &kept, err, sizeof err) > 0) {
+			char *save = NULL;
+			for (char *w = kept.layers ? strtok_r(kept.layers, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save))
+				strv_add(&cfg->layers, w);
+			settings_free(&kept);
+		}
+		return;
+	}
+	for (size_t i = 0; i < cfg->layers.n; i++) {
+		char *abs = path_abs(cfg->layers.v[i]);
+		free(cfg->layers.v[i]);
+		cfg->layers.v[i] = abs;
+	}
 }
 
 int settings_keep(const struct config *cfg, struct strv *notes, char *errbuf, size_t errlen)
@@ -234,7 +263,7 @@ int settings_keep(const struct config *cfg, struct strv *notes, char *errbuf, si
 		rc = set_error(errbuf, errlen, "--kernel-config %s: cannot read it", now.kernel_config);
 		goto out;
 	}
-	now.layers = old.layers ? xstrdup(old.layers) : NULL;
+	now.layers = layers_text(&cfg->layers);
 	if (had > 0)
 		differences(cfg, &old, &now, notes);
 	char *text = settings_text(&now);

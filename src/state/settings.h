@@ -17,7 +17,7 @@ struct settings {
 	char *root_password;          /* where it comes from: "generated", "option" (--root-password or
 	                               * lfsbuild.conf), "file" (WORKDIR/root-password put there) */
 	char *root_password_file;     /* WORKDIR/root-password, where lfsbuild keeps it (mode 0600) */
-	char *layers;                 /* none yet: a later lfsbuild puts its layers here */
+	char *layers;                 /* the layers' directories (absolute), blank-separated */
 };
 
 /* The options that are settings, in the file's order, NULL-terminated: hostname, locales,
@@ -36,6 +36,9 @@ const char *settings_get(const struct settings *s, const char *name);
  * be NULL); a value given empty means the default (NULL). Then hostname and locales get their
  * defaults, and kernel-config becomes an absolute path. */
 void settings_apply(struct config *cfg, const struct settings *stored, struct strv *taken);
+/* The layers of this run: those cfg gives (--layer, `layer =` lines), made absolute; none given,
+ * the kept ones, unless --no-layers. For every command (the recipe set has them). */
+void settings_layers(struct config *cfg);
 /* Keep cfg's settings (after settings_apply) in WORKDIR/state/settings: written atomically when
  * there is no such file or it differs; every difference with the file, and its first writing,
  * becomes a line in `notes` ("setting changed: timezone = Asia/Tokyo (was Europe/Berlin)").

@@ -2,6 +2,7 @@
 #   book_setup NAME   copies tests/books/NAME to $T/book, makes the tiny tarballs its `tarballs`
 #                     file lists into $T/src (a cache dir), and writes $T/book/sources with their
 #                     sha256. Sets BOOK, SRC, W (the work dir) and the function lb (lfsbuild with them).
+#   layer_setup NAME  a layer of tests/books/layers/ in $T/layers/NAME, set in L (docs/layers.md).
 # The tarballs file: one "NAME VERSION" per line; each tarball NAME-VERSION.tar.gz holds
 # NAME-VERSION/ with a Makefile whose `all` writes built.txt and a file hello.txt.
 book_setup() {
@@ -10,8 +11,12 @@ book_setup() {
 	mkdir -p "$SRC" "$W"
 	cp -r "$ROOT/tests/books/$1" "$BOOK"
 	chmod 755 "$T"
-	: >"$BOOK/sources"
-	if [ -f "$BOOK/tarballs" ]; then
+	tarballs "$BOOK"
+}
+# tarballs DIR: the tiny tarballs DIR/tarballs lists into $SRC, and DIR/sources with their sha256.
+tarballs() {
+	: >"$1/sources"
+	if [ -f "$1/tarballs" ]; then
 		while read -r name version; do
 			[ -n "$name" ] || continue
 			local d=$T/mk/$name-$version
@@ -23,9 +28,18 @@ book_setup() {
 			local sum
 			sum=$(sha256sum "$SRC/$name-$version.tar.gz" | cut -d' ' -f1)
 			printf 'source %s\n  upstream %s http://127.0.0.1:9/%s-%s.tar.gz sha256=%s\n' \
-				"$name" "$version" "$name" "$version" "$sum" >>"$BOOK/sources"
-		done <"$BOOK/tarballs"
+				"$name" "$version" "$name" "$version" "$sum" >>"$1/sources"
+		done <"$1/tarballs"
 	fi
+}
+# layer_setup NAME: copies tests/books/layers/NAME to $T/layers/NAME (its tarballs and sources
+# made as the book's); sets L to it.
+layer_setup() {
+	L=$T/layers/$1
+	rm -rf "$L"
+	mkdir -p "$T/layers"
+	cp -r "$ROOT/tests/books/layers/$1" "$L"
+	tarballs "$L"
 }
 lb() { "$LFSBUILD" --book "$BOOK" -C "$W" --sources "$SRC" "$@"; }
 # The steps' recipes write trace files: $LFS/trace/<step flat id>.start and .end (epoch ns).

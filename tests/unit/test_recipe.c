@@ -227,6 +227,26 @@ static void test_flat_id(void **state)
 	assert_string_equal(step_mode_name(MODE_HOST_ROOT), "host-root");
 }
 
+/* Step ids: the book's chN/PAGE; with layer ids also LAYER/PAGE (docs/layers.md). */
+static void test_valid_id(void **state)
+{
+	(void)state;
+	assert_true(recipe_valid_id("ch8/gcc", false));
+	assert_true(recipe_valid_id("ch8/libstdc++", true));
+	assert_false(recipe_valid_id("blfs/openssh", false));
+	assert_true(recipe_valid_id("blfs/openssh", true));
+	assert_true(recipe_valid_id("my-layer.2/x_y", true));
+	assert_true(recipe_valid_id("chx/foo", true));       /* not a chapter: a layer called chx */
+	assert_false(recipe_valid_id("chx/foo", false));
+	assert_false(recipe_valid_id("ch8", true));
+	assert_false(recipe_valid_id("/gcc", true));
+	assert_false(recipe_valid_id("blfs/", true));
+	assert_false(recipe_valid_id("blfs/.hidden", true));
+	assert_false(recipe_valid_id(".blfs/x", true));
+	assert_false(recipe_valid_id("bl fs/x", true));
+	assert_false(recipe_valid_id("blfs/a/b", true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_set_load),
 		cmocka_unit_test(test_timings),
 		cmocka_unit_test(test_flat_id),
+		cmocka_unit_test(test_valid_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
