@@ -8,18 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	buf_printf(errors, "%s:%d: %s\n", file, line, msg);
-	free(msg);
-}
+#define err buf_file_error   /* "FILE:LINE: reason" (lib/util) */
 
 /* The stage `layer`, appended after the book's last stage once: the mode, environment and
  * prelude of the book's `system` stage (its last stage when it has none), the chapter after the

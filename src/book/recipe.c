@@ -10,18 +10,7 @@
 
 #include "book/manifest.h"
 
-static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void err(struct buf *errors, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	buf_printf(errors, "%s:%d: %s\n", file, line, msg);
-	free(msg);
-}
+#define err buf_file_error   /* "FILE:LINE: reason" (lib/util) */
 
 const char *step_mode_name(enum step_mode m)
 {

@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "lib/util.h"
 
 const char GPT_TYPE_ESP[] = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
 const char GPT_TYPE_ROOT_X86_64[] = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709";
@@ -113,16 +114,8 @@ void gpt_guid_format(const struct gpt_guid *g, char out[37])
 int gpt_guid_random(struct gpt_guid *g)
 {
 	uint8_t r[16];
-	size_t got = 0;
-	while (got < sizeof r) {
-		ssize_t n = getrandom(r + got, sizeof r - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)n;
-	}
+	if (random_bytes(r, sizeof r) < 0)
+		return -1;
 	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);  /* version 4 (text byte 6) */
 	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);  /* RFC 4122 variant (text byte 8) */
 	for (int k = 0; k < 16; k++)

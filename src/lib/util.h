@@ -35,6 +35,11 @@ void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_free(struct buf *b);
+/* Append "FILE:LINE: message\n" to `errors` (the parsers' errors: recipes, layers). */
+void buf_file_error(struct buf *errors, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Fill `p` with `n` random bytes from the kernel (getrandom, EINTR retried); 0 or -1. */
+int random_bytes(void *p, size_t n);
 
 /* A growable NULL-terminated array of owned strings. */
 struct strv { char **v; size_t n, cap; };
