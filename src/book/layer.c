@@ -141,10 +141,8 @@ static void load_recipes(struct recipe_set *set, size_t stage, const char *dir, 
 static void merge_sources(struct manifest *m, const char *dir, struct buf *errors)
 {
 	char *path = path_join(dir, "sources");
-	char *text = read_file(path, NULL);
+	char *text = read_file_optional(path, errors);
 	if (!text) {
-		if (errno != ENOENT)
-			buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
 		free(path);
 		return;
 	}

@@ -736,10 +736,8 @@ double recipe_expected_sbu(const struct recipe *r, bool tests)
 static void load_timings(struct recipe_set *set, struct buf *errors)
 {
 	char *path = path_join(set->dir, "timings");
-	char *text = read_file(path, NULL);
+	char *text = read_file_optional(path, errors);
 	if (!text) {
-		if (errno != ENOENT)
-			buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
 		free(path);
 		return;
 	}
@@ -822,10 +820,8 @@ int recipe_set_load(const char *dir, struct recipe_set *set)
 		char *rel = xasprintf("%s.recipe", toc[i].id);
 		char *path = path_join(set->dir, rel);
 		free(rel);
-		char *body = read_file(path, NULL);
+		char *body = read_file_optional(path, &errors);
 		if (!body) {
-			if (errno != ENOENT)
-				buf_printf(&errors, "%s: cannot read: %s\n", path, strerror(errno));
 			strv_add(&set->missing, toc[i].id);
 			free(path);
 			continue;

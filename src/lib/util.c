@@ -559,3 +559,11 @@ int random_bytes(void *p, size_t n)
 	}
 	return 0;
 }
+
+char *read_file_optional(const char *path, struct buf *errors)
+{
+	char *text = read_file(path, NULL);
+	if (!text && errno != ENOENT)
+		buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+	return text;
+}

@@ -38,6 +38,9 @@ void buf_free(struct buf *b);
 /* Append "FILE:LINE: message\n" to `errors` (the parsers' errors: recipes, layers). */
 void buf_file_error(struct buf *errors, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* read_file of a file that may be missing: NULL without a word when it does not exist (errno
+ * ENOENT), NULL with "PATH: cannot read: why" appended to `errors` on any other failure. */
+char *read_file_optional(const char *path, struct buf *errors);
 /* Fill `p` with `n` random bytes from the kernel (getrandom, EINTR retried); 0 or -1. */
 int random_bytes(void *p, size_t n);
 
