@@ -214,7 +214,8 @@ static struct progress_step pstep(struct build *b, size_t i)
 	};
 }
 
-static void write_stamp(struct build *b, size_t i, const char *result)
+/* Step i's stamp with `result` (it borrows the node's strings: not to be freed). */
+static struct stamp node_stamp(struct build *b, size_t i, const char *result)
 {
 	struct node *nd = &b->nodes[i];
 	struct stamp s = {0};
@@ -226,6 +227,12 @@ static void write_stamp(struct build *b, size_t i, const char *result)
 	s.cpu = nd->cpu;
 	s.maxrss_kib = nd->maxrss;
 	s.exit_code = nd->exit_code;
+	return s;
+}
+
+static void write_stamp(struct build *b, size_t i, const char *result)
+{
+	struct stamp s = node_stamp(b, i, result);
 	if (stamp_write(b->cfg->workdir, b->set.steps[i].id, &s) < 0)
 		warnx("cannot write the stamp of %s:", b->set.steps[i].id);
 }
@@ -427,7 +434,10 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	          ru->ru_stime.tv_usec / 1e6;
 	nd->maxrss = ru->ru_maxrss;
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
-	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
+	/* the stamp a success writes: a captured step's merge journal keeps it (capture_merge) */
+	struct stamp ok = node_stamp(b, i, "ok");
+	ok.exit_code = 0;
+	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss, &ok);
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
 	jobserver_give(&b->js);
 	b->nrunning--;

@@ -57,6 +57,10 @@ struct stamp {
 char *stamp_path(const char *workdir, const char *id);
 /* Read a stamp: 0, or -1 if absent or unreadable (s is then empty). */
 int stamp_read(const char *workdir, const char *id, struct stamp *s);
+/* Parse a stamp's text (modified in place): 0, or -1 without a result or hash (s is then empty). */
+int stamp_parse(char *text, struct stamp *s);
+/* The text of a stamp, as stamp_write writes it (malloc'd). */
+char *stamp_format(const char *id, const struct stamp *s);
 /* Write a stamp atomically: tmp + rename, creating its directory. 0 or -1 with errno. */
 int stamp_write(const char *workdir, const char *id, const struct stamp *s);
 /* Mark a stamp invalid (it stays for its timings) with a note; no stamp: nothing. */
