@@ -67,6 +67,8 @@ struct config {
 	bool with_sources;      /* --with-sources (clean --all: also the source cache) */
 	/* shell */
 	char *shell_command;    /* -c COMMAND: run it instead of an interactive shell */
+	/* du */
+	bool du_bytes;          /* --bytes: sizes in bytes, tab-separated, for scripts */
 };
 
 /* Why config_parse failed: the message (without "lfsbuild: "), and whether it is a usage error
