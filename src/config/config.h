@@ -24,7 +24,7 @@ struct config {
 	/* fetch, all */
 	struct strv mirror_dirs;/* --mirror-dir DIR, repeatable */
 	struct strv mirrors;    /* --mirror URL, repeatable; LFSBUILD_MIRRORS (blank-separated) */
-	bool dry_run;           /* --dry-run */
+	bool dry_run;           /* --dry-run (fetch; remove: change nothing) */
 	bool verify;            /* --verify */
 	/* graph */
 	bool dot;               /* --dot */

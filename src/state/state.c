@@ -205,6 +205,8 @@ char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *in
 		return xstrdup("interrupted last time");
 	if (!strcmp(s->result, "invalid"))
 		return s->note ? xstrdup(s->note) : xstrdup("invalidated");
+	if (!strcmp(s->result, "removed") || !strcmp(s->result, "removing"))
+		return xstrdup("removed by lfsbuild remove");
 	if (strcmp(s->result, "ok"))
 		return xasprintf("unknown result '%s'", s->result);
 	if (!strcmp(s->hash, hash))

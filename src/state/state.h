@@ -4,7 +4,7 @@
  *   state/stamps/<step id>.stamp   one per step, written atomically (tmp + rename, no fsync:
  *                                  see docs/engine.md on what resume guarantees):
  *       step ch5/binutils-pass1
- *       result ok|failed|interrupted|running|invalid
+ *       result ok|failed|interrupted|running|invalid|removing|removed (lfsbuild remove)
  *       hash <sha256 of the input lines below>
  *       input recipe <sha256>            the recipe file's text
  *       input stage <sha256>             the stage's definition in book/stages
@@ -44,7 +44,7 @@ enum step_status {
 const char *step_status_name(enum step_status s);
 
 struct stamp {
-	char *result;           /* "ok", "failed", "interrupted", "running", "invalid" */
+	char *result;           /* "ok", "failed", "interrupted", "running", "invalid", "removing", "removed" */
 	char *hash;
 	struct strv inputs;     /* "recipe HEX", "dep ch5/gcc-pass1 HEX", ... (without "input ") */
 	double start, wall, cpu;
