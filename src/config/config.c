@@ -83,6 +83,9 @@ static const struct optdef opts[] = {
 	{"with-sources", 0, K_FLAG, F(with_sources), NULL, NULL, "clean", "with --all: also the source cache (kept otherwise)"},
 
 	{"command", 'c', K_STR, F(shell_command), "COMMAND", NULL, "shell", "run COMMAND in the shell instead of an interactive shell; exit with its status"},
+
+	{"bytes", 0, K_FLAG, F(du_bytes), NULL, NULL, "du", "sizes in bytes, tab-separated, no header (for scripts)"},
+	{"dry-run", 0, K_FLAG, F(dry_run), NULL, NULL, "remove", "say what would be removed and kept; change nothing"},
 };
 
 static bool in_words(const char *words, const char *w)

@@ -24,7 +24,7 @@ struct config {
 	/* fetch, all */
 	struct strv mirror_dirs;/* --mirror-dir DIR, repeatable */
 	struct strv mirrors;    /* --mirror URL, repeatable; LFSBUILD_MIRRORS (blank-separated) */
-	bool dry_run;           /* --dry-run */
+	bool dry_run;           /* --dry-run (fetch; remove: change nothing) */
 	bool verify;            /* --verify */
 	/* graph */
 	bool dot;               /* --dot */
@@ -67,6 +67,8 @@ struct config {
 	bool with_sources;      /* --with-sources (clean --all: also the source cache) */
 	/* shell */
 	char *shell_command;    /* -c COMMAND: run it instead of an interactive shell */
+	/* du */
+	bool du_bytes;          /* --bytes: sizes in bytes, tab-separated, for scripts */
 };
 
 /* Why config_parse failed: the message (without "lfsbuild: "), and whether it is a usage error

@@ -846,8 +846,9 @@ bool runner_drain(struct job *job)
 	}
 }
 
-/* A captured step's merge (or an uncaptured one's "not captured" list). `status` or 1. */
-static int merge_capture(struct runner *r, struct job *job, int status)
+/* A captured step's merge (or an uncaptured one's "not captured" list), its journal holding the
+ * stamp `ok`. `status` or 1. */
+static int merge_capture(struct runner *r, struct job *job, int status, const struct stamp *ok)
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	char err[1024];
@@ -858,7 +859,7 @@ static int merge_capture(struct runner *r, struct job *job, int status)
 			warnx("cannot write the file list of %s: %s", rc->id, strerror(errno));
 		return status;
 	}
-	if (capture_merge(r->cfg->workdir, rc->id, r->root, err, sizeof err) < 0) {
+	if (capture_merge(r->cfg->workdir, rc->id, r->root, ok, err, sizeof err) < 0) {
 		warnx("%s", err);
 		if (job->log_fd >= 0)
 			dprint(job->log_fd, "lfsbuild: %s\n", err);
@@ -867,7 +868,8 @@ static int merge_capture(struct runner *r, struct job *job, int status)
 	return status;
 }
 
-int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib)
+int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib,
+                  const struct stamp *ok)
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	if (job->prep_fd >= 0) {
@@ -884,7 +886,7 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 	if (job->echo)
 		echo_lines(job, "", 0, true);
 	buf_free(&job->partial);
-	status = merge_capture(r, job, status);
+	status = merge_capture(r, job, status, ok);
 	if (job->log_fd >= 0) {
 		dprint(job->log_fd, "# ---- end: exit status %d, wall %.1fs, cpu %.1fs, max rss %ld KiB ----\n", status,
 		       wall, cpu, maxrss_kib);

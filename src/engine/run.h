@@ -13,6 +13,7 @@ struct manifest;
 struct jobserver;
 struct stage;
 struct sandbox_spec;
+struct stamp;
 
 struct resolved_source {
 	char *path, *sha256;    /* NULL when not in the cache */
@@ -72,9 +73,12 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
  * the sandbox (job->pid). 0, or -1 with the reason in errbuf (and in the log). */
 int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen);
 /* After the step ended: drain its output, merge its capture when it succeeded (its file list
- * first), close the log with a footer, move the test log, and remove the build directory when it
- * succeeded (unless --keep). The step's exit status: `status`, or 1 when the merge failed. */
-int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib);
+ * first; `ok`, the stamp its success writes, goes into the merge's journal and is written by the
+ * merge: capture_merge), close the log with a footer, move the test log, and remove the build
+ * directory when it succeeded (unless --keep). The step's exit status: `status`, or 1 when the
+ * merge failed. */
+int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib,
+                  const struct stamp *ok);
 /* Copy what the step wrote to its pipe into its log. false at EOF or error. */
 bool runner_drain(struct job *job);
 /* --explain: the sandbox plan, the environment and the command of step `i`. */

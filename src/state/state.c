@@ -67,15 +67,10 @@ void stamp_free(struct stamp *s)
 	memset(s, 0, sizeof *s);
 }
 
-int stamp_read(const char *workdir, const char *id, struct stamp *s)
+int stamp_parse(char *text, struct stamp *s)
 {
 	memset(s, 0, sizeof *s);
 	s->exit_code = -1;
-	char *path = stamp_path(workdir, id);
-	char *text = read_file(path, NULL);
-	free(path);
-	if (!text)
-		return -1;
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
@@ -102,15 +97,29 @@ int stamp_read(const char *workdir, const char *id, struct stamp *s)
 		else if (!strcmp(k, "note"))
 			free(s->note), s->note = xstrdup(v);
 	}
-	free(text);
 	if (!s->result || !s->hash) {
 		stamp_free(s);
+		s->exit_code = -1;
 		return -1;
 	}
 	return 0;
 }
 
-int stamp_write(const char *workdir, const char *id, const struct stamp *s)
+int stamp_read(const char *workdir, const char *id, struct stamp *s)
+{
+	memset(s, 0, sizeof *s);
+	s->exit_code = -1;
+	char *path = stamp_path(workdir, id);
+	char *text = read_file(path, NULL);
+	free(path);
+	if (!text)
+		return -1;
+	int r = stamp_parse(text, s);
+	free(text);
+	return r;
+}
+
+char *stamp_format(const char *id, const struct stamp *s)
 {
 	struct buf b = {0};
 	buf_printf(&b, "step %s\nresult %s\nhash %s\n", id, s->result, s->hash);
@@ -120,16 +129,22 @@ int stamp_write(const char *workdir, const char *id, const struct stamp *s)
 	           s->maxrss_kib, s->exit_code);
 	if (s->note)
 		buf_printf(&b, "note %s\n", s->note);
+	return b.data;
+}
+
+int stamp_write(const char *workdir, const char *id, const struct stamp *s)
+{
+	char *text = stamp_format(id, s);
 	char *path = stamp_path(workdir, id);
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
 	int r = mkdir_p(path, 0755);
 	*slash = '/';
 	if (r == 0)
-		r = write_quick(path, b.data, b.len);
+		r = write_quick(path, text, strlen(text));
 	int e = errno;
 	free(path);
-	buf_free(&b);
+	free(text);
 	errno = e;
 	return r;
 }
@@ -190,6 +205,8 @@ char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *in
 		return xstrdup("interrupted last time");
 	if (!strcmp(s->result, "invalid"))
 		return s->note ? xstrdup(s->note) : xstrdup("invalidated");
+	if (!strcmp(s->result, "removed") || !strcmp(s->result, "removing"))
+		return xstrdup("removed by lfsbuild remove");
 	if (strcmp(s->result, "ok"))
 		return xasprintf("unknown result '%s'", s->result);
 	if (!strcmp(s->hash, hash))

@@ -4,7 +4,7 @@
  *   state/stamps/<step id>.stamp   one per step, written atomically (tmp + rename, no fsync:
  *                                  see docs/engine.md on what resume guarantees):
  *       step ch5/binutils-pass1
- *       result ok|failed|interrupted|running|invalid
+ *       result ok|failed|interrupted|running|invalid|removing|removed (lfsbuild remove)
  *       hash <sha256 of the input lines below>
  *       input recipe <sha256>            the recipe file's text
  *       input stage <sha256>             the stage's definition in book/stages
@@ -44,7 +44,7 @@ enum step_status {
 const char *step_status_name(enum step_status s);
 
 struct stamp {
-	char *result;           /* "ok", "failed", "interrupted", "running", "invalid" */
+	char *result;           /* "ok", "failed", "interrupted", "running", "invalid", "removing", "removed" */
 	char *hash;
 	struct strv inputs;     /* "recipe HEX", "dep ch5/gcc-pass1 HEX", ... (without "input ") */
 	double start, wall, cpu;
@@ -57,6 +57,10 @@ struct stamp {
 char *stamp_path(const char *workdir, const char *id);
 /* Read a stamp: 0, or -1 if absent or unreadable (s is then empty). */
 int stamp_read(const char *workdir, const char *id, struct stamp *s);
+/* Parse a stamp's text (modified in place): 0, or -1 without a result or hash (s is then empty). */
+int stamp_parse(char *text, struct stamp *s);
+/* The text of a stamp, as stamp_write writes it (malloc'd). */
+char *stamp_format(const char *id, const struct stamp *s);
 /* Write a stamp atomically: tmp + rename, creating its directory. 0 or -1 with errno. */
 int stamp_write(const char *workdir, const char *id, const struct stamp *s);
 /* Mark a stamp invalid (it stays for its timings) with a note; no stamp: nothing. */

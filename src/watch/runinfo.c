@@ -145,6 +145,8 @@ static bool from_stamp(const char *workdir, struct run_step *s)
 				s->status = ST_FAILED;
 			else if (!strcmp(st.result, "ok") || !strcmp(st.result, "invalid"))
 				s->status = ST_DONE;
+			else if (!strcmp(st.result, "removed") || !strcmp(st.result, "removing"))
+				s->status = ST_SKIPPED;   /* lfsbuild remove: a build leaves it out */
 			else
 				s->status = ST_INTERRUPTED;
 		}
