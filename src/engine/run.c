@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,9 +32,18 @@
 #include "engine/testsum.h"
 #include "sources/unpack.h"
 #include "engine/snapshot.h"
+#include "engine/phases.h"
 
-/* Bump when the way a script or its environment is composed changes: every step reruns. */
+/* Bump when the way a script or its environment is composed changes: every step reruns.
+ * (Not bumped for the phase marks, PHASE_MARK_FN and LFSBUILD_PHASES_FD: they only measure, and
+ * change nothing a step builds.) */
 #define ENGINE_VERSION "2"
+
+/* The shell function of line 1 of every script: `lfsbuild_phase NAME` at the start of each
+ * section (docs/watching.md, "Phases"). */
+#define PHASE_MARK_FN                                                                                        \
+	"lfsbuild_phase() { [ -z \"${LFSBUILD_PHASES_FD-}\" ] || { echo \"lfsbuild-phase $1 ${EPOCHREALTIME-}\"; " \
+	"times; } 2>/dev/null >&\"$LFSBUILD_PHASES_FD\" || :; }"
 
 void runner_build_ids(uid_t *uid, gid_t *gid)
 {
@@ -365,7 +375,10 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	char *from = xstrdup(rc->file); /* the book's path: a newline in it would end the comment */
 	for (char *p = from; *p; p++)
 		*p = *p == '\n' ? ' ' : *p;
-	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, from,
+	/* line 1 also defines the phase mark (docs/watching.md, "Phases"): it writes the phase's
+	 * name, the time and the CPU so far (`times`: the shell's and its ended children's) to the
+	 * fd lfsbuild gives a running step; without it (`lfsbuild shell`), it does nothing */
+	buf_printf(&b, "%s  # lfsbuild: %s (%s), from %s%s\n", PHASE_MARK_FN, rc->id, rc->title, from,
 	           aligned ? ": line N here is line N of the recipe" : "");
 	free(from);
 	if (*st->prelude)
@@ -373,26 +386,26 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	if (aligned)
 		for (int k = 1 + prelude; k < rc->build_line - 1; k++)
 			buf_puts(&b, "\n");
-	buf_printf(&b, "# %%build\n%s", rc->build);
+	buf_printf(&b, "lfsbuild_phase build  # %%build\n%s", rc->build);
 	if (rc->test && aligned) {
 		if (tests) {
-			buf_printf(&b, "set +e; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s",
+			buf_printf(&b, "set +e; lfsbuild_phase test; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s",
 			           rc->id, rc->test);
-			buf_printf(&b, "%s%s\n", close_tests, rc->install ? "  # %install" : "");
+			buf_printf(&b, "%s%s\n", close_tests, rc->install ? "; lfsbuild_phase install  # %install" : "");
 		} else {
 			buf_puts(&b, "# %test (not run: no --tests)\n");
 			commented(&b, rc->test);
 			if (rc->install)
-				buf_puts(&b, "# %install\n");
+				buf_puts(&b, "lfsbuild_phase install  # %install\n");
 		}
 		if (rc->install)
 			buf_puts(&b, rc->install);
 	} else {
 		if (tests)
-			buf_printf(&b, "set +e; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s%s\n",
+			buf_printf(&b, "set +e; lfsbuild_phase test; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s%s\n",
 			           rc->id, rc->test, close_tests);
 		if (rc->install)
-			buf_printf(&b, "# %%install\n%s", rc->install);
+			buf_printf(&b, "lfsbuild_phase install  # %%install\n%s", rc->install);
 	}
 	free(close_tests);
 	return b.data;
@@ -614,7 +627,7 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 	memset(job, 0, sizeof *job);
 	job->step = i;
 	job->pid = job->prep_pid = -1;
-	job->out_fd = job->log_fd = job->prep_fd = -1;
+	job->out_fd = job->log_fd = job->prep_fd = job->phase_fd = -1;
 	job->start = now_wall();
 	job->start_mono = now_mono();
 	char *flat = step_flat_id(rc->id);
@@ -692,6 +705,31 @@ fail:
 	return -1;
 }
 
+/* The memfd of the phase marks (above the fds scripts use), named to the step in its
+ * environment; none (and no variable) if it cannot be made: the step runs all the same. */
+static void open_phase_fd(struct job *job, struct strv *env)
+{
+	int m = memfd_create("lfsbuild-phases", MFD_CLOEXEC);
+	job->phase_fd = m < 0 ? -1 : fcntl(m, F_DUPFD_CLOEXEC, 10);
+	if (m >= 0)
+		close(m);
+	if (job->phase_fd >= 0)
+		strv_push(env, xasprintf("LFSBUILD_PHASES_FD=%d", job->phase_fd));
+}
+
+/* The section phases from the marks the step wrote (at most 64 KiB are read). */
+static void read_phases(struct job *job, double wall, double cpu)
+{
+	if (job->phase_fd < 0)
+		return;
+	char text[65536];
+	ssize_t n = pread(job->phase_fd, text, sizeof text, 0);
+	if (n > 0 && job->launch_wall > 0)
+		phases_from_marks(text, (size_t)n, job->launch_wall, wall, cpu, &job->phases);
+	close(job->phase_fd);
+	job->phase_fd = -1;
+}
+
 int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen)
 {
 	size_t i = job->step;
@@ -709,6 +747,9 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	close(job->prep_fd);
 	job->prep_fd = -1;
 	job->prep_pid = -1;
+	job->phases.has[PHASE_UNPACK] = true;
+	job->phases.wall[PHASE_UNPACK] = now_mono() - job->start_mono;
+	job->phases.cpu[PHASE_UNPACK] = job->prep_cpu;
 	struct view v;
 	view_init(r, i, &v);
 	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
@@ -735,7 +776,8 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	compose_env(r, i, &v, tops, &env);
 	cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
-	int keep[] = {r->js->rfd, r->js->wfd, -1};
+	open_phase_fd(job, &env);
+	int keep[] = {r->js->rfd, r->js->wfd, job->phase_fd, -1};
 	struct sandbox_spec spec;
 	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
 	job->captured = r->capture && !rc->no_capture;
@@ -761,6 +803,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	plan = sandbox_plan_new(&spec);
 	char err[1024];
 	job->start_mono = now_mono();
+	job->launch_wall = now_wall();
 	job->pid = sandbox_spawn(plan, err, sizeof err);
 	if (job->pid < 0) {
 		if (rc->mode == MODE_USER && r->as_root)
@@ -777,6 +820,10 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 out:
 	if (rcode < 0 && job->log_fd >= 0)
 		dprint(job->log_fd, "lfsbuild: %s\n", errbuf);
+	if (rcode < 0 && job->phase_fd >= 0) {
+		close(job->phase_fd);
+		job->phase_fd = -1;
+	}
 	if (pfd[0] >= 0)
 		close(pfd[0]);
 	if (pfd[1] >= 0)
@@ -874,6 +921,7 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 		close(job->prep_fd);
 		job->prep_fd = -1;
 	}
+	read_phases(job, wall, cpu);
 	if (job->out_fd >= 0) {
 		int fl = fcntl(job->out_fd, F_GETFL);
 		fcntl(job->out_fd, F_SETFL, fl | O_NONBLOCK);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "lib/util.h"
+#include "state/state.h"
 
 struct config;
 struct recipe_set;
@@ -48,6 +49,10 @@ struct job {
 	double start, start_mono;
 	const char *echo;       /* -v: the step id that prefixes its output lines on stdout, else NULL */
 	struct buf partial;     /* -v: the last, unfinished line */
+	int phase_fd;           /* the memfd the script's phase marks go to (LFSBUILD_PHASES_FD), -1 when none */
+	double launch_wall;     /* when the command was started (epoch) */
+	double prep_cpu;        /* CPU of the preparing child: the caller sets it when it reaps that child */
+	struct phases phases;   /* per phase: unpack by runner_launch, the sections by runner_finish */
 };
 
 /* The build uid: LFSBUILD_BUILD_UID (and _GID), else 4242 or the next id that /etc/passwd
@@ -71,7 +76,8 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 /* When the preparing child has ended (reaped by the caller): start the step's command through
  * the sandbox (job->pid). 0, or -1 with the reason in errbuf (and in the log). */
 int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen);
-/* After the step ended: drain its output, merge its capture when it succeeded (its file list
+/* After the step ended: its wall and CPU per phase into job->phases (wall and cpu: the
+ * command's, from its start in runner_launch), drain its output, merge its capture when it succeeded (its file list
  * first), close the log with a footer, move the test log, and remove the build directory when it
  * succeeded (unless --keep). The step's exit status: `status`, or 1 when the merge failed. */
 int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib);

@@ -41,6 +41,7 @@ struct node {
 	char *error;            /* why it could not start */
 	double start, wall, cpu;
 	long maxrss;
+	struct phases phases;   /* of its run in this invocation */
 	int exit_code;
 	bool ran;               /* started in this invocation */
 	struct job job;
@@ -186,12 +187,14 @@ static void write_report(struct build *b, const char *state)
 			s->cpu = nd->stamp.cpu;
 			s->maxrss_kib = nd->stamp.maxrss_kib;
 			s->exit_code = nd->have_stamp ? nd->stamp.exit_code : -1;
+			s->phases = &nd->stamp.phases;
 		} else {
 			s->start = nd->start;
 			s->wall = nd->wall;
 			s->cpu = nd->cpu;
 			s->maxrss_kib = nd->maxrss;
 			s->exit_code = nd->ran && nd->status != ST_RUNNING ? nd->exit_code : -1;
+			s->phases = nd->ran && nd->status != ST_RUNNING ? &nd->phases : NULL;
 		}
 	}
 	struct run_report rr = {getpid(), state, b->command, b->started, now_wall(), b->js.slots, b->sbu, b->rep, n};
@@ -226,6 +229,7 @@ static void write_stamp(struct build *b, size_t i, const char *result)
 	s.cpu = nd->cpu;
 	s.maxrss_kib = nd->maxrss;
 	s.exit_code = nd->exit_code;
+	s.phases = nd->phases;
 	if (stamp_write(b->cfg->workdir, b->set.steps[i].id, &s) < 0)
 		warnx("cannot write the stamp of %s:", b->set.steps[i].id);
 }
@@ -428,6 +432,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	nd->maxrss = ru->ru_maxrss;
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
 	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
+	nd->phases = nd->job.phases;
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
 	jobserver_give(&b->js);
 	b->nrunning--;
@@ -460,7 +465,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	}
 	struct step_report rep = {r->id, r->title, b->set.stages[r->stage].name, r->sbu,
 	                          recipe_expected_sbu(r, b->cfg->tests), nd->status, nd->reason,
-	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code};
+	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code, &nd->phases};
 	timings_append(b->cfg->workdir, &rep, b->sbu);
 	write_report(b, "running");
 	if (nd->status == ST_DONE)
@@ -476,8 +481,11 @@ static void reap(struct build *b)
 		int ws;
 		struct rusage ru;
 		if (nd->job.prep_pid > 0) {
-			if (waitpid(nd->job.prep_pid, &ws, WNOHANG) == nd->job.prep_pid)
+			if (wait4(nd->job.prep_pid, &ws, WNOHANG, &ru) == nd->job.prep_pid) {
+				nd->job.prep_cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				                   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 				launch_step(b, i, ws);
+			}
 			continue;
 		}
 		pid_t p = wait4(nd->job.pid, &ws, WNOHANG, &ru);
