@@ -33,6 +33,7 @@
 #include "sources/unpack.h"
 #include "engine/snapshot.h"
 #include "engine/phases.h"
+#include "engine/buildfs.h"
 
 /* Bump when the way a script or its environment is composed changes: every step reruns.
  * (Not bumped for the phase marks, PHASE_MARK_FN and LFSBUILD_PHASES_FD: they only measure, and
@@ -64,6 +65,9 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
                 const struct manifest *man, struct jobserver *js)
 {
 	memset(r, 0, sizeof *r);
+	const char *t = cfg->build_tmpfs;
+	if (t && *t && strcmp(t, "on") && strcmp(t, "off") && strcmp(t, "auto"))
+		return errorf("--build-tmpfs wants on, off or auto, not '%s'", t);
 	r->cfg = cfg;
 	r->set = set;
 	r->man = man;
@@ -570,14 +574,37 @@ static int copy_files(struct runner *r, const struct recipe *rc, const struct vi
 	return rcode;
 }
 
+static int fill(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen);
+
 /* The slow part of starting a step, run in a child process: a fresh build directory, the
  * sources unpacked, the files, the script, the build directory given to the build uid.
  * `tops` receives the sources' top directories. */
 static int prepare(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
 {
-	const struct recipe *rc = &r->set->steps[i];
 	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
 		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
+	return fill(r, i, v, tops, errbuf, errlen);
+}
+
+/* prepare() for a build directory on the tmpfs `fd`: the host's directory an empty mount point
+ * (the sandbox attaches the tmpfs there), the tree written into the tmpfs through the fd
+ * (this child's /proc/self/fd/N: the tmpfs is mounted nowhere). */
+static int prepare_tmpfs(struct runner *r, size_t i, struct view *v, int fd, char **tops, char *errbuf, size_t errlen)
+{
+	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
+		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
+	char *host = v->builddir;
+	v->builddir = xasprintf("/proc/self/fd/%d/.", fd);
+	int rc = fill(r, i, v, tops, errbuf, errlen);
+	free(v->builddir);
+	v->builddir = host;
+	return rc;
+}
+
+/* The fresh, empty build directory v->builddir filled: sources, files, script, owner. */
+static int fill(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
+{
+	const struct recipe *rc = &r->set->steps[i];
 	for (size_t k = 0; k < rc->sources.n; k++) {
 		struct resolved_source *rs = resolve(r, rc->sources.v[k], false);
 		if (!rs || !rs->path)
@@ -621,13 +648,49 @@ static int prepare(struct runner *r, size_t i, const struct view *v, char **tops
 	return 0;
 }
 
+void runner_place(struct runner *r, size_t i, struct buildfs_choice *c)
+{
+	unsigned long long avail = 0, total = 0;
+	if (buildfs_meminfo(&avail, &total) < 0)
+		avail = total = 0;   /* nothing fits: on disk, unless --build-tmpfs on */
+	buildfs_decide(r->cfg->build_tmpfs, r->as_root, r->set->steps[i].disk, avail, total, r->tmpfs_committed, c);
+}
+
+void runner_drop_tmpfs(struct runner *r, struct job *job)
+{
+	if (job->tmpfs_fd < 0 || job->tmpfs_limit == 0)   /* (a job never started is all zeros) */
+		return;
+	close(job->tmpfs_fd);
+	job->tmpfs_fd = -1;
+	r->tmpfs_committed -= job->tmpfs_limit < r->tmpfs_committed ? job->tmpfs_limit : r->tmpfs_committed;
+	job->tmpfs_limit = 0;
+}
+
+/* The build directory on a tmpfs or on disk (runner_place), said in the log; a tmpfs that
+ * cannot be made: on disk, and the log says why. */
+static void place_build(struct runner *r, size_t i, struct job *job)
+{
+	struct buildfs_choice c;
+	runner_place(r, i, &c);
+	char err[512];
+	if (c.tmpfs && (job->tmpfs_fd = buildfs_tmpfs(c.limit, err, sizeof err)) < 0) {
+		dprint(job->log_fd, "# build directory on disk: no tmpfs could be made (%s)\n", err);
+		return;
+	}
+	if (c.tmpfs) {
+		job->tmpfs_limit = c.limit;
+		r->tmpfs_committed += c.limit;
+	}
+	dprint(job->log_fd, "# build directory %s\n", c.why);
+}
+
 int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size_t errlen)
 {
 	const struct recipe *rc = &r->set->steps[i];
 	memset(job, 0, sizeof *job);
 	job->step = i;
 	job->pid = job->prep_pid = -1;
-	job->out_fd = job->log_fd = job->prep_fd = job->phase_fd = -1;
+	job->out_fd = job->log_fd = job->prep_fd = job->phase_fd = job->tmpfs_fd = -1;
 	job->start = now_wall();
 	job->start_mono = now_mono();
 	char *flat = step_flat_id(rc->id);
@@ -661,6 +724,7 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 		}
 		r->root_given = false; /* a root step may give files back to root (ch7/changingowner) */
 	}
+	place_build(r, i, job);
 	/* Resolve the sources here, so that the child's answers (cached in r) are not lost. */
 	for (size_t k = 0; k < rc->sources.n; k++)
 		resolve(r, rc->sources.v[k], false);
@@ -686,7 +750,9 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 		char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 		char err[2048];
 		struct buf out = {0};
-		if (prepare(r, i, &v, tops, err, sizeof err) == 0) {
+		int made = job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, err, sizeof err)
+		                              : prepare(r, i, &v, tops, err, sizeof err);
+		if (made == 0) {
 			buf_puts(&out, "OK\n");
 			for (size_t k = 0; k < rc->sources.n; k++)
 				buf_printf(&out, "%s\n", tops[k] ? tops[k] : "");
@@ -780,6 +846,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	int keep[] = {r->js->rfd, r->js->wfd, job->phase_fd, -1};
 	struct sandbox_spec spec;
 	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
+	spec.build_tmpfs = job->tmpfs_fd;
 	job->captured = r->capture && !rc->no_capture;
 	if (job->captured) {
 		capdir = capture_dir(r->cfg->workdir, rc->id);
@@ -893,6 +960,29 @@ bool runner_drain(struct job *job)
 	}
 }
 
+/* A failed step's (or with --keep, any step's) tree from its tmpfs into its build directory
+ * on disk, where `lfsbuild shell STEP` and the user find it; said at the end of its log. */
+static void tmpfs_to_disk(struct job *job, int status)
+{
+	char err[1024];
+	int lfd = open(job->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (remove_tree(job->builddir) < 0 || mkdir_p(job->builddir, 0755) < 0)
+		snprintf(err, sizeof err, "cannot make %s: %s", job->builddir, strerror(errno));
+	else if (buildfs_copy_out(job->tmpfs_fd, job->builddir, NULL, err, sizeof err) == 0)
+		err[0] = '\0';
+	if (err[0])
+		warnx("the build directory of a step was on a tmpfs and could not be copied to the disk: %s", err);
+	if (lfd >= 0) {
+		if (err[0])
+			dprint(lfd, "lfsbuild: the build directory was on a tmpfs and could not be copied to %s: %s\n",
+			       job->builddir, err);
+		else
+			dprint(lfd, "lfsbuild: the build directory was on a tmpfs: copied to %s (%s)\n", job->builddir,
+			       status != 0 ? "the step failed: lfsbuild shell STEP finds it there" : "--keep");
+		close(lfd);
+	}
+}
+
 /* A captured step's merge (or an uncaptured one's "not captured" list). `status` or 1. */
 static int merge_capture(struct runner *r, struct job *job, int status)
 {
@@ -939,7 +1029,10 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 		close(job->log_fd);
 		job->log_fd = -1;
 	}
-	char *testlog = path_join(job->builddir, "lfsbuild-tests.log");
+	/* on a tmpfs, the tree is read through lfsbuild's fd (the step's namespace, where it was
+	 * mounted, is gone) */
+	char *tree = job->tmpfs_fd >= 0 ? xasprintf("/proc/self/fd/%d/.", job->tmpfs_fd) : xstrdup(job->builddir);
+	char *testlog = path_join(tree, "lfsbuild-tests.log");
 	if (path_exists(testlog)) {
 		char *dst = xasprintf("%s/logs/tests/%s.log", r->cfg->workdir, rc->id);
 		char *dir = xstrdup(dst);
@@ -954,6 +1047,10 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 		free(dst);
 	}
 	free(testlog);
+	free(tree);
+	if (job->tmpfs_fd >= 0 && (status != 0 || r->cfg->keep))
+		tmpfs_to_disk(job, status);
+	runner_drop_tmpfs(r, job);
 	if (status == 0 && !r->cfg->keep)
 		remove_tree(job->builddir);
 	free(job->builddir);

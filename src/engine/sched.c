@@ -29,6 +29,7 @@
 #include "state/state.h"
 #include "engine/testsum.h"
 #include "engine/snapshot.h"
+#include "engine/buildfs.h"
 
 struct node {
 	enum step_status status;
@@ -281,6 +282,7 @@ static ssize_t pick(struct build *b)
 static void start_failed(struct build *b, size_t i, const char *err, bool counted)
 {
 	struct node *nd = &b->nodes[i];
+	runner_drop_tmpfs(&b->run, &nd->job);
 	jobserver_give(&b->js);
 	if (counted && --b->nrunning == 0)
 		jobserver_reset(&b->js);
@@ -318,8 +320,17 @@ static bool disk_guard(struct build *b, size_t i)
 	char *build_dir;
 	const char *paths[2];
 	step_paths(b, &build_dir, paths);
+	/* A build tree on a tmpfs takes memory, not disk (runner_place weighed it against the
+	 * memory): the disk then only needs room for what the step installs into $LFS, which the
+	 * book's figure does not tell apart: the default need. */
+	struct buildfs_choice place;
+	runner_place(&b->run, i, &place);
+	if (place.tmpfs) {
+		paths[0] = b->run.root;
+		need = DISK_DEFAULT_NEED;
+	}
 	struct buf why = {0};
-	int rc = disk_check(paths, 2, need, &why);
+	int rc = disk_check(paths, place.tmpfs ? 1 : 2, need, &why);
 	free(build_dir);
 	if (rc == 0)
 		return true;
