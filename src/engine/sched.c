@@ -335,8 +335,9 @@ static bool disk_guard(struct build *b, size_t i)
 	if (rc == 0)
 		return true;
 	struct node *nd = &b->nodes[i];
-	char *disk_from = r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
-	                          : xstrdup("the default for a step without a `disk` line");
+	char *disk_from = place.tmpfs ? xstrdup("the default, for what it installs: its build tree goes on a tmpfs")
+	                  : r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
+	                            : xstrdup("the default for a step without a `disk` line");
 	char *err = xasprintf("not started, the disk is too full: it %s (%s); free some space and run `%s` again",
 	                      why.data, disk_from, b->command);
 	nd->job.log_path = runner_log_path(b->cfg, r->id);
