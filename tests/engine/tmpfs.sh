@@ -42,8 +42,11 @@ rm -rf "$W/root/fstype"
 ok "--build-tmpfs off" lb build --only ch1/small --build-tmpfs off
 ok "... small on disk (got $(fs small))" test "$(fs small)" != tmpfs -a "$(fs small)" != missing
 expect_in "... said in its log" "# build directory on disk (--build-tmpfs off)" "$(cat "$W/logs/ch1/small.log")"
-ok "build-tmpfs = on (lfsbuild.conf's key, by its variable)" env LFSBUILD_BUILD_TMPFS=on "$LFSBUILD" --book "$BOOK" -C "$W" --sources "$SRC" build --only ch1/nodisk
+printf 'build-tmpfs = on\n' >"$W/lfsbuild.conf"
+ok "build-tmpfs = on in lfsbuild.conf" lb build --only ch1/nodisk
 ok "... nodisk on a tmpfs (got $(fs nodisk))" test "$(fs nodisk)" = tmpfs
+expect_in "... said in its log" "(--build-tmpfs on; no \`disk\` line: half of the RAM)" "$(cat "$W/logs/ch1/nodisk.log")"
+rm "$W/lfsbuild.conf"
 fails "--build-tmpfs maybe: refused" lb build --only ch1/small --build-tmpfs maybe
 expect_in "... saying what it wants" "--build-tmpfs wants on, off or auto" "$(cat "$T/.out")"
 
