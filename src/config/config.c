@@ -53,6 +53,7 @@ static const struct optdef opts[] = {
 	{"snapshots", 0, K_FLAG, F(snapshots), NULL, "LFSBUILD_SNAPSHOTS", BUILD_CMDS, "keep a snapshot of the root at each stage boundary"},
 	{"tests", 0, K_FLAG, F(tests), NULL, NULL, BUILD_CMDS, "run the packages' test suites where the book does"},
 	{"capture", 0, K_STR, F(capture), "on|off", "LFSBUILD_CAPTURE", BUILD_CMDS, "keep each step's writes apart and merge them into the root, with a file list (default off)"},
+	{"build-tmpfs", 0, K_STR, F(build_tmpfs), "on|off|auto", "LFSBUILD_BUILD_TMPFS", BUILD_CMDS, "build trees on a tmpfs: auto when the `disk` line fits in memory (default auto)"},
 	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
 	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated; kept in WORKDIR/root-password)"},
 	/* The settings of the new system: kept in WORKDIR/state/settings (docs/engine.md), so a later

@@ -37,6 +37,7 @@ struct config {
 	char *only;             /* --only STEP */
 	bool snapshots;         /* --snapshots */
 	bool tests;             /* --tests: run the packages' test suites */
+	char *build_tmpfs;      /* --build-tmpfs on|off|auto: build directories on a tmpfs (NULL: auto) */
 	char *capture;          /* --capture on|off: each step's writes captured and merged (NULL: off) */
 	bool keep;              /* --keep: keep build directories of successful steps */
 	char *root_password;    /* --root-password PW (also in the config file) */

@@ -30,6 +30,7 @@
 #include "state/state.h"
 #include "engine/testsum.h"
 #include "engine/snapshot.h"
+#include "engine/buildfs.h"
 
 struct node {
 	enum step_status status;
@@ -44,6 +45,7 @@ struct node {
 	char *error;            /* why it could not start */
 	double start, wall, cpu;
 	long maxrss;
+	struct phases phases;   /* of its run in this invocation */
 	int exit_code;
 	bool ran;               /* started in this invocation */
 	struct job job;
@@ -195,12 +197,14 @@ static void write_report(struct build *b, const char *state)
 			s->cpu = nd->stamp.cpu;
 			s->maxrss_kib = nd->stamp.maxrss_kib;
 			s->exit_code = nd->have_stamp ? nd->stamp.exit_code : -1;
+			s->phases = &nd->stamp.phases;
 		} else {
 			s->start = nd->start;
 			s->wall = nd->wall;
 			s->cpu = nd->cpu;
 			s->maxrss_kib = nd->maxrss;
 			s->exit_code = nd->ran && nd->status != ST_RUNNING ? nd->exit_code : -1;
+			s->phases = nd->ran && nd->status != ST_RUNNING ? &nd->phases : NULL;
 		}
 	}
 	struct run_report rr = {getpid(), state, b->command, b->started, now_wall(), b->js.slots, b->sbu, b->rep, n};
@@ -236,6 +240,7 @@ static struct stamp node_stamp(struct build *b, size_t i, const char *result)
 	s.cpu = nd->cpu;
 	s.maxrss_kib = nd->maxrss;
 	s.exit_code = nd->exit_code;
+	s.phases = nd->phases;
 	return s;
 }
 
@@ -293,6 +298,7 @@ static ssize_t pick(struct build *b)
 static void start_failed(struct build *b, size_t i, const char *err, bool counted)
 {
 	struct node *nd = &b->nodes[i];
+	runner_drop_tmpfs(&b->run, &nd->job);
 	jobserver_give(&b->js);
 	if (counted && --b->nrunning == 0)
 		jobserver_reset(&b->js);
@@ -330,14 +336,24 @@ static bool disk_guard(struct build *b, size_t i)
 	char *build_dir;
 	const char *paths[2];
 	step_paths(b, &build_dir, paths);
+	/* A build tree on a tmpfs takes memory, not disk (runner_place weighed it against the
+	 * memory): the disk then only needs room for what the step installs into $LFS, which the
+	 * book's figure does not tell apart: the default need. */
+	struct buildfs_choice place;
+	runner_place(&b->run, i, &place);
+	if (place.tmpfs) {
+		paths[0] = b->run.root;
+		need = DISK_DEFAULT_NEED;
+	}
 	struct buf why = {0};
-	int rc = disk_check(paths, 2, need, &why);
+	int rc = disk_check(paths, place.tmpfs ? 1 : 2, need, &why);
 	free(build_dir);
 	if (rc == 0)
 		return true;
 	struct node *nd = &b->nodes[i];
-	char *disk_from = r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
-	                          : xstrdup("the default for a step without a `disk` line");
+	char *disk_from = place.tmpfs ? xstrdup("the default, for what it installs: its build tree goes on a tmpfs")
+	                  : r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
+	                            : xstrdup("the default for a step without a `disk` line");
 	char *err = xasprintf("not started, the disk is too full: it %s (%s); free some space and run `%s` again",
 	                      why.data, disk_from, b->command);
 	nd->job.log_path = runner_log_path(b->cfg, r->id);
@@ -443,10 +459,12 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	          ru->ru_stime.tv_usec / 1e6;
 	nd->maxrss = ru->ru_maxrss;
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
-	/* the stamp a success writes: a captured step's merge journal keeps it (capture_merge) */
+	/* the stamp a success writes: a captured step's merge journal keeps it (capture_merge);
+	 * runner_finish puts the phases it measured into it */
 	struct stamp ok = node_stamp(b, i, "ok");
 	ok.exit_code = 0;
 	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss, &ok);
+	nd->phases = nd->job.phases;
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
 	jobserver_give(&b->js);
 	b->nrunning--;
@@ -479,7 +497,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	}
 	struct step_report rep = {r->id, r->title, b->set.stages[r->stage].name, r->sbu,
 	                          recipe_expected_sbu(r, b->cfg->tests), nd->status, nd->reason,
-	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code};
+	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code, &nd->phases};
 	timings_append(b->cfg->workdir, &rep, b->sbu);
 	write_report(b, "running");
 	if (nd->status == ST_DONE)
@@ -495,8 +513,11 @@ static void reap(struct build *b)
 		int ws;
 		struct rusage ru;
 		if (nd->job.prep_pid > 0) {
-			if (waitpid(nd->job.prep_pid, &ws, WNOHANG) == nd->job.prep_pid)
+			if (wait4(nd->job.prep_pid, &ws, WNOHANG, &ru) == nd->job.prep_pid) {
+				nd->job.prep_cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				                   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 				launch_step(b, i, ws);
+			}
 			continue;
 		}
 		pid_t p = wait4(nd->job.pid, &ws, WNOHANG, &ru);

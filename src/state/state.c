@@ -19,6 +19,43 @@ const char *step_status_name(enum step_status s)
 	return (size_t)s < ARRAY_LEN(names) ? names[s] : "?";
 }
 
+const char *phase_name(enum phase p)
+{
+	static const char *const names[] = {"unpack", "build", "test", "install"};
+	return (size_t)p < ARRAY_LEN(names) ? names[p] : "?";
+}
+
+enum phase phase_from_name(const char *name)
+{
+	for (int k = 0; k < PHASE_N; k++)
+		if (!strcmp(name, phase_name((enum phase)k)))
+			return (enum phase)k;
+	return PHASE_N;
+}
+
+bool phases_any(const struct phases *p)
+{
+	for (int k = 0; p && k < PHASE_N; k++)
+		if (p->has[k])
+			return true;
+	return false;
+}
+
+/* A stamp's "phase NAME WALL CPU" line. */
+static void phase_line(struct phases *ph, const char *v)
+{
+	char name[16];
+	double wall, cpu;
+	if (sscanf(v, "%15s %lf %lf", name, &wall, &cpu) != 3)
+		return;
+	enum phase p = phase_from_name(name);
+	if (p == PHASE_N)
+		return;
+	ph->has[p] = true;
+	ph->wall[p] = wall;
+	ph->cpu[p] = cpu;
+}
+
 char *sha256_hex(const void *data, size_t len)
 {
 	struct digest d;
@@ -96,6 +133,8 @@ int stamp_parse(char *text, struct stamp *s)
 			s->exit_code = atoi(v);
 		else if (!strcmp(k, "note"))
 			free(s->note), s->note = xstrdup(v);
+		else if (!strcmp(k, "phase"))
+			phase_line(&s->phases, v);
 	}
 	if (!s->result || !s->hash) {
 		stamp_free(s);
@@ -129,6 +168,9 @@ char *stamp_format(const char *id, const struct stamp *s)
 	           s->maxrss_kib, s->exit_code);
 	if (s->note)
 		buf_printf(&b, "note %s\n", s->note);
+	for (int k = 0; k < PHASE_N; k++)
+		if (s->phases.has[k])
+			buf_printf(&b, "phase %s %.3f %.3f\n", phase_name((enum phase)k), s->phases.wall[k], s->phases.cpu[k]);
 	return b.data;
 }
 
@@ -303,6 +345,15 @@ static json_t *step_json(const struct step_report *s)
 	free(log);
 	if (!o)
 		die("cannot build run.json (out of memory?)");
+	if (phases_any(s->phases)) {   /* added after the fields above: run.json without it is unchanged */
+		json_t *ph = json_object();
+		for (int k = 0; k < PHASE_N; k++)
+			if (s->phases->has[k])
+				json_object_set_new(ph, phase_name((enum phase)k),
+				                    json_pack("{s:o, s:o}", "wall", json_fixed(s->phases->wall[k], 3, true),
+				                              "cpu", json_fixed(s->phases->cpu[k], 3, true)));
+		json_object_set_new(o, "phases", ph);
+	}
 	return o;
 }
 

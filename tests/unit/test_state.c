@@ -137,8 +137,8 @@ static void test_run_json_and_timings(void **state)
 	(void)state;
 	char *w = tmpdir();
 	struct step_report steps[2] = {
-		{"ch5/binutils-pass1", "Binutils \"quoted\"", "cross", 1, 1, ST_DONE, "new", 1700000000, 86.1, 150, 1234, 0},
-		{"ch5/gcc-pass1", "GCC", "cross", 3.2, 8.56, ST_RUNNING, "new", 1700000090, 0, 0, 0, -1},
+		{"ch5/binutils-pass1", "Binutils \"quoted\"", "cross", 1, 1, ST_DONE, "new", 1700000000, 86.1, 150, 1234, 0, NULL},
+		{"ch5/gcc-pass1", "GCC", "cross", 3.2, 8.56, ST_RUNNING, "new", 1700000090, 0, 0, 0, -1, NULL},
 	};
 	struct run_report r = {42, "running", "lfsbuild build", 1700000000, 1700000100, 2, 86.1, steps, 2};
 	assert_int_equal(run_report_write(w, &r), 0);
