@@ -58,7 +58,10 @@ static int run(struct config *cfg, int argc, char **argv)
 {
 	if (argc > 0)
 		return cli_usage_error(&cmd_sbom, "unexpected operand '%s' (the file is -o FILE)", argv[0]);
-	char *out = cfg->sbom_output ? path_abs(cfg->sbom_output) : config_path(cfg, "lfs.cdx.json");
+	/* by default where `image` puts it: beside the image (lfsbuild.conf's `output` is the image's) */
+	char *image = path_abs(cfg->output);
+	char *out = cfg->sbom_output ? path_abs(cfg->sbom_output) : cli_sbom_path(image);
+	free(image);
 	char *root = config_path(cfg, "root");
 	int lock = cli_lock_root(cfg, root, "write its SBOM");
 	int rc = lock == -2 ? EXIT_FAIL : cli_write_sbom(cfg, out);
@@ -71,7 +74,8 @@ static int run(struct config *cfg, int argc, char **argv)
 
 const struct command cmd_sbom = {
 	"sbom", "write the SBOM of the image (CycloneDX JSON)", "",
-	"Writes WORKDIR/lfs.cdx.json (or -o FILE): a CycloneDX 1.6 software bill of materials of the\n"
+	"Writes WORKDIR/lfs.cdx.json (or -o FILE; beside the image when lfsbuild.conf's `output` puts it\n"
+	"elsewhere, as `image` does): a CycloneDX 1.6 software bill of materials of the\n"
 	"image, one component per step of the book and its layers: the package's name and the version\n"
 	"built, the source file with its sha256, where it came from (upstream, the Debian source\n"
 	"package), the book's page, its licence where book/licenses has it, its files with their sha256\n"

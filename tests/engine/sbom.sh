@@ -90,7 +90,12 @@ fi
 
 # ---- the command line ----
 ok "sbom --help" lb sbom --help
-expect_in "... names the format and the default file" "WORKDIR/lfs.cdx.json (or -o FILE): a CycloneDX 1.6" "$(cat "$T/.out")"
+expect_in "... names the default file" "Writes WORKDIR/lfs.cdx.json (or -o FILE" "$(cat "$T/.out")"
+expect_in "... and the format" "a CycloneDX 1.6 software bill of materials" "$(cat "$T/.out")"
+mkdir -p "$T/elsewhere"
+echo "output = $T/elsewhere/disk.qcow2" >"$W/lfsbuild.conf"
+ok "lfsbuild.conf's output (the image's) moves the SBOM beside it" sh -c "'$LFSBUILD' --book '$BOOK' -C '$W' --sources '$SRC' sbom -q && test -f '$T/elsewhere/disk.cdx.json'"
+rm "$W/lfsbuild.conf"
 fails_with 2 "an operand is a usage error" lb sbom extra
 ok "a build holding the lock: sbom refuses" bash -c "! flock '$W/state/lock' '$LFSBUILD' --book '$BOOK' -C '$W' --sources '$SRC' sbom -o '$T/locked.json' 2>'$T/locked.err'"
 expect_in "... saying why" "a build is running in $W; write its SBOM when the build has ended" "$(cat "$T/locked.err")"
