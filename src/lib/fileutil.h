@@ -21,6 +21,12 @@ int file_open_regular(const char *path, char *errbuf, size_t errlen);
  * the reason in errbuf, which names `rel` as "SHOWN/rel" with SHOWN the caller's name for dirfd. */
 int file_open_beneath(int dirfd, const char *shown, const char *rel, char *errbuf, size_t errlen);
 
+/* Open the directory `rel` ("" or "." is dirfd itself) below `dirfd` the same way: each component
+ * with O_NOFOLLOW, checked to be the directory examined. The fd (O_RDONLY, close-on-exec), or -1
+ * with errno: ELOOP when a component is a symlink (never followed), ENOTDIR when it is something
+ * else, EINVAL for "..", ENOENT when missing. */
+int dir_open_beneath(int dirfd, const char *rel);
+
 /* Copy the data extents of `in` (SEEK_DATA/SEEK_HOLE, copy_file_range, read/write where that
  * cannot) to `out` at offset `out_off`; holes stay holes. The number of data bytes copied, or -1
  * with errno. */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "book/recipe.h"
-#include "engine/capture.h"
+#include "engine/pkgdb.h"
 #include "lib/util.h"
 #include "sources/digest.h"
 
@@ -108,38 +108,23 @@ static void owned_file_free(struct owned_file *f)
 	free(f->target);
 }
 
-/* One entry line of a list: what type mode uid gid size sha256 target path. */
-static int replay_line(struct replay *rp, size_t step, char *line)
+/* One entry of a list (what: 'n'ew, 'c'hanged, 'r'eplaced, 'd'eleted). */
+static void replay_entry(struct replay *rp, size_t step, const struct pkg_entry *pe)
 {
-	char *f[9];
-	size_t n = 0;
-	for (char *c = line; c && n < 9; n++) {
-		f[n] = c;
-		c = strchr(c, '\t');
-		if (c)
-			*c++ = '\0';
-	}
-	if (n != 9 || strlen(f[1]) != 1 || !*f[8])
-		return -1;
-	capture_unescape(f[7]);
-	capture_unescape(f[8]);
-	const char *what = f[0], *path = f[8];
-	char type = f[1][0];
+	const char *path = pe->path;
 	long seq = ++rp->seq;
-	if (!strcmp(what, "deleted") || !strcmp(what, "replaced")) {
+	if (pe->what == 'd' || pe->what == 'r') {
 		pathmap_max(&rp->gone_at, path, seq);
 		pathmap_max(&rp->gone_below, path, seq);
-		return 0;
+		return;
 	}
-	if (strcmp(what, "new") && strcmp(what, "changed"))
-		return -1;
-	if (type == 'd') {
+	if (pe->type == 'd') {
 		pathmap_max(&rp->gone_at, path, seq);   /* a directory where a file was */
-		return 0;
+		return;
 	}
 	pathmap_max(&rp->gone_below, path, seq);    /* something else where a directory was */
-	if (type != 'f' && type != 'l')
-		return 0;                               /* devices, FIFOs, sockets: no files of a package */
+	if (pe->type != 'f' && pe->type != 'l')
+		return;                                 /* devices, FIFOs, sockets: no files of a package */
 	if (rp->nev == rp->cap) {
 		rp->cap = rp->cap ? rp->cap * 2 : 1024;
 		rp->ev = xrealloc(rp->ev, rp->cap * sizeof *rp->ev);
@@ -149,53 +134,32 @@ static int replay_line(struct replay *rp, size_t step, char *line)
 	e->step = step;
 	e->seq = seq;
 	e->f.path = xstrdup(path);
-	e->f.type = type;
-	e->f.mode = (unsigned)strtoul(f[2], NULL, 8);
-	e->f.uid = (unsigned)strtoul(f[3], NULL, 10);
-	e->f.gid = (unsigned)strtoul(f[4], NULL, 10);
-	e->f.size = strtoull(f[5], NULL, 10);
-	if (type == 'f' && digest_hex_ok(f[6], 64))
-		memcpy(e->f.sha256, f[6], 65);
-	if (type == 'l')
-		e->f.target = xstrdup(f[7]);
+	e->f.type = pe->type;
+	e->f.mode = pe->mode;
+	e->f.uid = pe->uid;
+	e->f.gid = pe->gid;
+	e->f.size = pe->size;
+	if (pe->type == 'f' && digest_hex_ok(pe->sha256, 64))
+		memcpy(e->f.sha256, pe->sha256, 65);
+	if (pe->type == 'l')
+		e->f.target = xstrdup(pe->target);
 	*pathmap_slot(&rp->last, path, strlen(path), true) = (long)rp->nev++;
-	return 0;
 }
 
-/* Step `step`'s list into the replay; sets out->known. */
-static int replay_list(struct replay *rp, const char *workdir, const struct recipe *rc, size_t step,
-                       struct step_files *out, char *errbuf, size_t errlen)
+/* Every list that describes the root (pkgdb_counts), in the order of the merges; each step's
+ * out->known. */
+static void replay_lists(struct replay *rp, const struct pkgdb *db, struct step_files *out)
 {
-	char *path = capture_list_path(workdir, rc->id);
-	char *text = read_file(path, NULL);
-	int rcode = 0;
-	if (!text) {
-		if (errno != ENOENT)
-			rcode = set_error(errbuf, errlen, "cannot read the file list of %s, %s: %s", rc->id, path, strerror(errno));
-		free(path);
-		return rcode;
+	for (size_t i = 0; i < db->n; i++) {
+		const struct pkg_list *l = &db->lists[i];
+		struct step_files *sf = &out[l->book_index];
+		sf->known = !l->captured ? FILES_NOT_CAPTURED : l->removed ? FILES_REMOVED : l->stale ? FILES_STALE
+		                                                                                   : FILES_LISTED;
+		if (!pkgdb_counts(db, i))
+			continue;
+		for (size_t k = 0; k < l->n; k++)
+			replay_entry(rp, l->book_index, &l->e[k]);
 	}
-	char *nl = strchr(text, '\n');
-	if (!str_starts(text, "# lfsbuild file list of ") || !nl) {
-		rcode = set_error(errbuf, errlen, "%s:1: not a file list of lfsbuild (docs/engine.md, \"Capture\")", path);
-	} else if (memmem(text, (size_t)(nl - text), ": not captured", 14)) {
-		out->known = FILES_NOT_CAPTURED;
-	} else {
-		out->known = FILES_LISTED;
-		int lineno = 1;
-		for (char *line = nl + 1; *line && rcode == 0; lineno++) {
-			char *end = strchr(line, '\n');
-			if (end)
-				*end = '\0';
-			if (*line != '#' && replay_line(rp, step, line) < 0)
-				rcode = set_error(errbuf, errlen, "%s:%d: not an entry of a file list (what type mode uid gid size "
-				                  "sha256 target path)", path, lineno);
-			line = end ? end + 1 : line + strlen(line);
-		}
-	}
-	free(text);
-	free(path);
-	return rcode;
 }
 
 /* Is the file of event `e` still there at the end: no removal of its path, nor of a directory
@@ -375,19 +339,18 @@ static int check_step(int rootfd, struct step_files *sf, char *errbuf, size_t er
 	return rcode;
 }
 
-int filemap_build(const char *workdir, const struct recipe_set *set, const size_t *order, size_t n, const char *root,
-                  struct step_files *out, char *errbuf, size_t errlen)
+int filemap_build(const char *workdir, const struct recipe_set *set, const char *root, struct step_files *out,
+                  char *errbuf, size_t errlen)
 {
 	memset(out, 0, set->nsteps * sizeof *out);
+	struct pkgdb db;
+	if (pkgdb_load(&db, workdir, set, errbuf, errlen) < 0)
+		return -1;
 	struct replay rp = {0};
 	int rcode = 0;
-	for (size_t k = 0; k < n && rcode == 0; k++)
-		rcode = replay_list(&rp, workdir, &set->steps[order[k]], order[k], &out[order[k]], errbuf, errlen);
-	if (rcode == 0)
-		distribute(&rp, out);
-	else
-		for (size_t k = 0; k < rp.nev; k++)
-			owned_file_free(&rp.ev[k].f);
+	replay_lists(&rp, &db, out);
+	pkgdb_free(&db);
+	distribute(&rp, out);
 	free(rp.ev);
 	pathmap_free(&rp.last);
 	pathmap_free(&rp.gone_at);

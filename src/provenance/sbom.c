@@ -247,10 +247,12 @@ static void step_files(struct ctx *c, size_t i, bool built, json_t *comps, json_
 			add_prop(props, "lfsbuild:files-changed", "%zu", sf->changed);
 		return;
 	}
-	if (built)
+	if (built && sf->known != FILES_REMOVED)
 		c->sum->files_unknown++;
 	add_prop(props, "lfsbuild:files", "%s",
 	         sf->known == FILES_NOT_CAPTURED ? "not known: it ran without capture (capture no in its recipe)"
+	         : sf->known == FILES_STALE ? "not known: built again without --capture on since its file list was written"
+	         : sf->known == FILES_REMOVED ? "none: taken out of the root (lfsbuild remove)"
 	         : built ? "not known: built without --capture on (no file list)" : "not known: not built");
 }
 
@@ -543,7 +545,7 @@ json_t *sbom_document(const struct sbom_input *in, struct sbom_summary *sum, cha
 	memset(c.sum, 0, sizeof *c.sum);
 	for (size_t i = 0; i < n; i++)
 		c.have[i] = stamp_read(in->workdir, in->set->steps[i].id, &c.stamps[i]) == 0 && c.stamps[i].result;
-	if (filemap_build(in->workdir, in->set, in->g->order, n, in->root, c.files, errbuf, errlen) < 0) {
+	if (filemap_build(in->workdir, in->set, in->root, c.files, errbuf, errlen) < 0) {
 		ctx_free(&c);
 		return NULL;
 	}

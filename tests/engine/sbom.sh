@@ -103,3 +103,19 @@ ok "... and writing nothing" test ! -e "$T/locked.json"
 echo "nosuch MIT" >>"$BOOK/licenses"
 fails "a licence for a source the manifest does not have fails" lb sbom -o "$T/bad.json"
 expect_in "... naming the file and line" "$BOOK/licenses:4: nosuch: no source of that name in the manifest" "$(cat "$T/.out")"
+sed -i '$d' "$BOOK/licenses"
+
+# ---- a list that no longer describes the root: stale (built again without capture), removed ----
+ok "ch1/deb built again without capture" lb build --only ch1/deb
+ok "lfsbuild remove blfs/tool" lb remove blfs/tool
+ok "lfsbuild sbom after both" lb sbom -q -o "$T/after.cdx.json"
+ok "... still valid" validate "$T/after.cdx.json"
+prop_of() { python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["components"] if c["bom-ref"]==sys.argv[2]][0]; print("\n".join(p["name"]+"="+p["value"] for p in c.get("properties",[]))); print("files=%d" % len([x for x in c.get("components",[]) if x["type"]=="file"]))' "$T/after.cdx.json" "$1"; }
+out=$(prop_of ch1/deb)
+expect_in "a stale list: its files are not known, said so" "lfsbuild:files=not known: built again without --capture on since its file list was written" "$out"
+expect_in "... and none is listed" "files=0" "$out"
+out=$(prop_of blfs/tool)
+expect_in "a removed step: said so" "lfsbuild:files=none: taken out of the root (lfsbuild remove)" "$out"
+expect_in "... its result is the stamp's" "lfsbuild:result=removed" "$out"
+expect_in "... no file listed" "files=0" "$out"
+ok "the image no longer depends on the removed step" python3 -c 'import json,sys; d=[d for d in json.load(open(sys.argv[1]))["dependencies"] if d["ref"]=="image"][0]; sys.exit("blfs/tool" in d["dependsOn"] or "ch1/base" not in d["dependsOn"])' "$T/after.cdx.json"
