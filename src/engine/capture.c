@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "book/recipe.h"
+#include "lib/fileutil.h"
+#include "packages/filelist.h"
 #include "sources/digest.h"
 
 #define OVL_XATTR "trusted.overlay."
@@ -49,30 +51,12 @@ char *capture_list_path(const char *workdir, const char *id)
 
 void capture_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			buf_puts(b, "\\\\");
-		else if (*s == '\n')
-			buf_puts(b, "\\n");
-		else if (*s == '\t')
-			buf_puts(b, "\\t");
-		else
-			buf_add(b, s, 1);
-	}
+	filelist_escape(b, s);
 }
 
 void capture_unescape(char *s)
 {
-	char *o = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1]) {
-			s++;
-			*o++ = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
+	filelist_unescape(s);
 }
 
 int capture_prepare(const char *workdir, const char *id, const char *root, char *errbuf, size_t errlen)
@@ -96,43 +80,6 @@ int capture_prepare(const char *workdir, const char *id, const char *root, char 
 }
 
 /* ---- paths below a directory fd, never through a link ---- */
-
-/* Open the directory `rel` ("" or "." is base itself) below `base`, each component O_NOFOLLOW.
- * O_PATH unless `readable`. The fd or -1 (errno). */
-static int open_dir_beneath(int base, const char *rel, bool readable)
-{
-	int fd = fcntl(base, F_DUPFD_CLOEXEC, 3);
-	char *copy = xstrdup(rel), *save = NULL;
-	for (char *c = strtok_r(copy, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		int next = !strcmp(c, "..") ? (errno = EINVAL, -1)
-		                            : openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		close(fd);
-		errno = e;
-		fd = next;
-	}
-	free(copy);
-	if (fd >= 0 && readable) {
-		int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		close(fd);
-		fd = r;
-	}
-	return fd;
-}
-
-/* The parent directory of `rel` below base (O_PATH) and its last component in *leaf. */
-static int open_parent(int base, const char *rel, char **leaf)
-{
-	char *copy = xstrdup(rel), *slash = strrchr(copy, '/');
-	*leaf = xstrdup(slash ? slash + 1 : copy);
-	if (slash)
-		*slash = '\0';
-	int fd = open_dir_beneath(base, slash ? copy : "", false);
-	free(copy);
-	return fd;
-}
 
 /* "/proc/self/fd/DIRFD/NAME": the l*xattr calls on it act on NAME itself, never through it. */
 static char *fd_path(int dirfd, const char *name)
@@ -277,7 +224,7 @@ static int walk(struct plan *pl, int ufd, const char *prefix)
 		char *rel = *prefix ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
 		struct stat st, rst;
 		char *leaf;
-		int rp = open_parent(pl->root, rel, &leaf);
+		int rp = file_open_parent_beneath(pl->root, rel, &leaf);
 		bool in_root = rp >= 0 && fstatat(rp, leaf, &rst, AT_SYMLINK_NOFOLLOW) == 0;
 		if (rp >= 0)
 			close(rp);
@@ -312,7 +259,7 @@ static int to_trash(int rfd, const char *rel, int trash, const char *slot)
 	if (fstatat(trash, slot, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
 	char *leaf;
-	int p = open_parent(rfd, rel, &leaf);
+	int p = file_open_parent_beneath(rfd, rel, &leaf);
 	int rc;
 	if (p >= 0 && fstatat(p, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		rc = renameat(p, leaf, trash, slot);
@@ -330,7 +277,7 @@ static int apply_dir(int rfd, int ufd, int trash, char **f, bool opaque)
 	if (opaque && to_trash(rfd, rel, trash, slot) < 0)
 		return -1;
 	char *leaf;
-	int p = open_parent(rfd, rel, &leaf), rc = -1;
+	int p = file_open_parent_beneath(rfd, rel, &leaf), rc = -1;
 	struct stat st;
 	if (p < 0)
 		goto out;
@@ -341,7 +288,7 @@ static int apply_dir(int rfd, int ufd, int trash, char **f, bool opaque)
 	if (mkdirat(p, leaf, 0700) < 0 && errno != EEXIST)
 		goto out;
 	int d = openat(p, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int u = open_dir_beneath(ufd, rel, true);
+	int u = file_open_dir_beneath(ufd, rel, true);
 	if (d >= 0 && u >= 0 && fchown(d, (uid_t)strtoul(f[3], NULL, 10), (gid_t)strtoul(f[4], NULL, 10)) == 0 &&
 	    fchmod(d, (mode_t)strtoul(f[2], NULL, 8)) == 0 && copy_dir_xattrs(u, d) == 0)
 		rc = 0;
@@ -359,14 +306,14 @@ out:
 static int apply_move(int rfd, int ufd, int trash, const char *rel, unsigned line)
 {
 	char *leaf;
-	int up = open_parent(ufd, rel, &leaf), rp = -1, rc = -1;
+	int up = file_open_parent_beneath(ufd, rel, &leaf), rp = -1, rc = -1;
 	struct stat st;
 	if (up < 0 || fstatat(up, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		rc = errno == ENOENT ? 0 : -1;   /* moved already */
 		goto out;
 	}
 	free(leaf);
-	rp = open_parent(rfd, rel, &leaf);
+	rp = file_open_parent_beneath(rfd, rel, &leaf);
 	if (rp < 0)
 		goto out;
 	if (fstatat(rp, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
@@ -395,7 +342,7 @@ static int apply_times(int rfd, char **f)
 		ts[k].tv_nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
 	}
 	char *leaf;
-	int p = open_parent(rfd, f[3], &leaf);
+	int p = file_open_parent_beneath(rfd, f[3], &leaf);
 	int rc = p < 0 ? -1 : utimensat(p, leaf, ts, AT_SYMLINK_NOFOLLOW);
 	if (p >= 0)
 		close(p);

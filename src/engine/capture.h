@@ -24,7 +24,8 @@ int capture_list_uncaptured(const char *workdir, const char *id, const char *why
  * `out`); a journal that never began is dropped (the root was not touched). The number of merges
  * completed, or -1 (said on stderr). */
 int capture_recover(const char *workdir, const char *root, FILE *out);
-/* Escape `\`, newline, tab as \\, \n, \t (file list and journal fields). */
+/* Escape `\`, newline, tab as \\, \n, \t (file list and journal fields): filelist_escape of
+ * packages/filelist.h, kept under this name for the list's readers. */
 void capture_escape(struct buf *b, const char *s);
 /* Undo capture_escape in place. */
 void capture_unescape(char *s);
