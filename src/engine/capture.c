@@ -28,7 +28,9 @@
 
 #include "book/recipe.h"
 #include "lib/fileutil.h"
+#include "packages/bincache.h"
 #include "packages/filelist.h"
+#include "packages/package.h"
 #include "sources/digest.h"
 
 #define OVL_XATTR "trusted.overlay."
@@ -477,7 +479,25 @@ static void pause_for_tests(void)
 	}
 }
 
-int capture_merge(const char *workdir, const char *id, const char *root, char *errbuf, size_t errlen)
+/* The step's package archive, written whole, and put into the binary cache. Failures are warned:
+ * the merge goes on without an archive. */
+static void pack_upper(const char *workdir, const char *id, const char *upper, const char *list,
+                       const struct capture_pack *pack)
+{
+	struct package_id pid = {id, pack->version, pack->hash};
+	char *name = package_file_name(&pid), *pdir = path_join(workdir, "packages"), *out = path_join(pdir, name);
+	char err[1024];
+	if (package_pack(upper, list, &pid, out, err, sizeof err) < 0)
+		warnx("%s: no package archive: %s", id, err);
+	else if (pack->cache && bincache_store(pack->cache, out, err, sizeof err) < 0)
+		warnx("%s: its package archive %s is not in the cache %s: %s", id, out, pack->cache, err);
+	free(out);
+	free(pdir);
+	free(name);
+}
+
+int capture_merge(const char *workdir, const char *id, const char *root, const struct capture_pack *pack,
+                  char *errbuf, size_t errlen)
 {
 	char *dir = capture_dir(workdir, id), *upper = path_join(dir, "upper");
 	char *jpath = path_join(dir, "merge.journal"), *lpath = capture_list_path(workdir, id);
@@ -494,7 +514,13 @@ int capture_merge(const char *workdir, const char *id, const char *root, char *e
 		set_error(errbuf, errlen, "merge of %s: cannot read %s: %s", id, upper, strerror(errno));
 		goto out;
 	}
-	if (mkdir_p(pdir, 0755) < 0 || write_synced(lpath, pl.list.data, pl.list.len) < 0) {
+	if (mkdir_p(pdir, 0755) < 0) {
+		set_error(errbuf, errlen, "cannot create %s: %s", pdir, strerror(errno));
+		goto out;
+	}
+	if (pack)
+		pack_upper(workdir, id, upper, pl.list.data, pack);
+	if (write_synced(lpath, pl.list.data, pl.list.len) < 0) {
 		set_error(errbuf, errlen, "cannot write %s: %s", lpath, strerror(errno));
 		goto out;
 	}

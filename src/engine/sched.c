@@ -29,6 +29,8 @@
 #include "state/state.h"
 #include "engine/testsum.h"
 #include "engine/snapshot.h"
+#include "packages/bincache.h"
+#include "packages/package.h"
 
 struct node {
 	enum step_status status;
@@ -43,6 +45,7 @@ struct node {
 	long maxrss;
 	int exit_code;
 	bool ran;               /* started in this invocation */
+	bool cached;            /* restored from the binary cache instead of run */
 	struct job job;
 };
 
@@ -226,6 +229,7 @@ static void write_stamp(struct build *b, size_t i, const char *result)
 	s.cpu = nd->cpu;
 	s.maxrss_kib = nd->maxrss;
 	s.exit_code = nd->exit_code;
+	s.note = nd->cached && !strcmp(result, "ok") ? nd->reason : NULL;  /* "from cache: ..." */
 	if (stamp_write(b->cfg->workdir, b->set.steps[i].id, &s) < 0)
 		warnx("cannot write the stamp of %s:", b->set.steps[i].id);
 }
@@ -349,7 +353,8 @@ static void start_step(struct build *b, size_t i)
 	if (!disk_guard(b, i))
 		return;
 	write_stamp(b, i, "running");
-	if (runner_start(&b->run, i, &nd->job, err, sizeof err) < 0) {
+	/* a step forced by --from or --only is built, never taken from the binary cache */
+	if (runner_start(&b->run, i, nd->hash, !nd->forced, &nd->job, err, sizeof err) < 0) {
 		start_failed(b, i, err, false);
 		return;
 	}
@@ -376,8 +381,14 @@ static void launch_step(struct build *b, size_t i, int wstatus)
 		return;
 	}
 	(void)wstatus;
-	if (runner_launch(&b->run, &nd->job, err, sizeof err) < 0) {
+	int got = runner_launch(&b->run, &nd->job, err, sizeof err);
+	if (got < 0) {
 		start_failed(b, i, err, true);
+		return;
+	}
+	if (got == 1) { /* from the binary cache: nothing runs, its archive is merged now */
+		struct rusage ru = {0};
+		finish_step(b, i, 0, &ru);
 		return;
 	}
 	int fl = fcntl(nd->job.out_fd, F_GETFL);
@@ -427,6 +438,8 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	          ru->ru_stime.tv_usec / 1e6;
 	nd->maxrss = ru->ru_maxrss;
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
+	const struct recipe *r = &b->set.steps[i];
+	char *cached = nd->job.from_cache ? xasprintf("from cache: %s %s %s", r->id, nd->job.version, nd->job.hash) : NULL;
 	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
 	jobserver_give(&b->js);
@@ -434,7 +447,6 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	if (b->nrunning == 0)
 		jobserver_reset(&b->js);
 	b->finished++;
-	const struct recipe *r = &b->set.steps[i];
 	if (b->signal && nd->exit_code != 0) {
 		nd->status = ST_INTERRUPTED;
 		write_stamp(b, i, "interrupted");
@@ -443,7 +455,13 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 			b->pg->interrupted(b->pg, &s);
 	} else if (nd->exit_code == 0) {
 		nd->status = ST_DONE;
-		if (r->sbu_reference) {   /* book/ch5/binutils-pass1.recipe: `sbu-reference yes` */
+		if (cached) {   /* the reason line, also run.json's reason and the stamp's note */
+			free(nd->reason);
+			nd->reason = cached;
+			cached = NULL;
+			nd->cached = true;
+			b->pg->note(b->pg, nd->reason);
+		} else if (r->sbu_reference) {   /* book/ch5/binutils-pass1.recipe: `sbu-reference yes` */
 			b->sbu = nd->wall;
 			sbu_write(b->cfg->workdir, b->sbu);
 		}
@@ -463,6 +481,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code};
 	timings_append(b->cfg->workdir, &rep, b->sbu);
 	write_report(b, "running");
+	free(cached);
 	if (nd->status == ST_DONE)
 		maybe_snapshot(b, r->stage);
 }
@@ -767,6 +786,13 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 		strv_add(&a, "--keep");
 	if (cfg->snapshots)
 		strv_add(&a, "--snapshots");
+	const char *more[] = {"capture", "cache", "cache-url"};
+	for (size_t k = 0; k < ARRAY_LEN(more); k++)
+		if (config_on_command_line(more[k])) {
+			const char *v = config_string(cfg, more[k]);
+			strv_push(&a, xasprintf("--%s", more[k]));
+			strv_add(&a, v ? v : "");
+		}
 	if (cfg->until) {
 		strv_add(&a, "--until");
 		strv_add(&a, cfg->until);
@@ -1001,10 +1027,11 @@ static int end_build(struct build *b, int argc, char **argv)
 {
 	const struct config *cfg = b->cfg;
 	int rc;
-	size_t nfailed = 0, ndone = 0;
+	size_t nfailed = 0, ndone = 0, ncached = 0;
 	for (size_t i = 0; i < b->g.n; i++) {
 		nfailed += b->nodes[i].status == ST_FAILED;
 		ndone += b->nodes[i].status == ST_DONE;
+		ncached += b->nodes[i].status == ST_DONE && b->nodes[i].cached;
 	}
 	if (b->signal) {
 		write_report(b, "interrupted");
@@ -1021,8 +1048,10 @@ static int end_build(struct build *b, int argc, char **argv)
 	} else {
 		write_report(b, "done");
 		if (!cfg->quiet) {
-			char *msg = xasprintf("build complete: %zu step%s run, %zu up to date, in %s", ndone,
-			                      ndone == 1 ? "" : "s", b->finished - ndone, fmt_duration(now_wall() - b->started));
+			char *from = ncached ? xasprintf(" (%zu from the cache)", ncached) : xstrdup("");
+		char *msg = xasprintf("build complete: %zu step%s run%s, %zu up to date, in %s", ndone, ndone == 1 ? "" : "s",
+		                      from, b->finished - ndone, fmt_duration(now_wall() - b->started));
+		free(from);
 			b->pg->note(b->pg, msg);
 			free(msg);
 		}
@@ -1063,6 +1092,10 @@ static int build_steps(struct build *b, int argc, char **argv)
 	/* a merge that a SIGKILL interrupted is completed before anything else (docs/engine.md) */
 	if (capture_recover(b->cfg->workdir, b->run.root, stdout) < 0)
 		return EXIT_FAILURE;
+	if (b->run.capture) { /* what a killed writer of archives left */
+		bincache_sweep(b->run.packages, true);
+		bincache_sweep(b->run.cache_dir, false);
+	}
 	if (keep_settings(b) < 0)
 		return EXIT_FAILURE;
 	if (stamps_and_reasons(b) < 0)
@@ -1074,6 +1107,31 @@ static int build_steps(struct build *b, int argc, char **argv)
 		return EXIT_FAILURE;
 	run_steps(b);
 	return end_build(b, argc, argv);
+}
+
+/* --explain with --capture on: the step's package archive, and whether a cache directory has it. */
+static void explain_archive(struct build *b, size_t k)
+{
+	char *v = runner_step_version(&b->run, k);
+	struct package_id id = {b->set.steps[k].id, v, b->nodes[k].hash};
+	char *name = package_file_name(&id), *found = NULL;
+	const char *dirs[] = {b->run.packages, b->run.cache_dir};
+	for (size_t d = 0; d < ARRAY_LEN(dirs) && !found; d++) {
+		char *p = path_join(dirs[d], name);
+		if (path_exists(p))
+			found = p;
+		else
+			free(p);
+	}
+	if (found)
+		printf("its package archive: %s (a build unpacks it instead of running the step, unless --from or --only "
+		       "forces the step)\n", found);
+	else
+		printf("its package archive: %s, in neither %s nor %s%s\n", name, b->run.packages, b->run.cache_dir,
+		       b->cfg->cache_url ? " (a build asks --cache-url for it)" : "");
+	free(found);
+	free(name);
+	free(v);
 }
 
 /* --explain STEP: what its inputs are and whether it is up to date. The exit status. */
@@ -1095,6 +1153,8 @@ static int explain(struct build *b)
 	printf("inputs (their sha256, the step's hash: %s):\n", nd->hash);
 	for (size_t q = 0; q < nd->inputs.n; q++)
 		printf("  %s\n", nd->inputs.v[q]);
+	if (b->run.capture && !b->set.steps[k].no_capture)
+		explain_archive(b, (size_t)k);
 	putchar('\n');
 	return runner_explain(&b->run, (size_t)k, stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -1115,9 +1175,10 @@ static int open_build(struct build *b)
 		return -1;
 	}
 	b->have_js = true;
-	if (runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js) < 0)
+	int r = runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js);
+	b->have_runner = true; /* what it set up is freed also when it refused an option */
+	if (r < 0)
 		return -1;
-	b->have_runner = true;
 	return 0;
 }
 
@@ -1132,8 +1193,7 @@ static void close_build(struct build *b)
 		stamp_free(&nd->stamp);
 		free(nd->reason);
 		free(nd->error);
-		free(nd->job.builddir);
-		free(nd->job.log_path);
+		runner_job_free(&nd->job);
 	}
 	free(b->nodes);
 	free(b->rep);
