@@ -1049,9 +1049,9 @@ static int end_build(struct build *b, int argc, char **argv)
 		write_report(b, "done");
 		if (!cfg->quiet) {
 			char *from = ncached ? xasprintf(" (%zu from the cache)", ncached) : xstrdup("");
-		char *msg = xasprintf("build complete: %zu step%s run%s, %zu up to date, in %s", ndone, ndone == 1 ? "" : "s",
-		                      from, b->finished - ndone, fmt_duration(now_wall() - b->started));
-		free(from);
+			char *msg = xasprintf("build complete: %zu step%s run%s, %zu up to date, in %s", ndone,
+			                      ndone == 1 ? "" : "s", from, b->finished - ndone, fmt_duration(now_wall() - b->started));
+			free(from);
 			b->pg->note(b->pg, msg);
 			free(msg);
 		}
@@ -1126,8 +1126,11 @@ static void explain_archive(struct build *b, size_t k)
 	if (found)
 		printf("its package archive: %s (a build unpacks it instead of running the step, unless --from or --only "
 		       "forces the step)\n", found);
-	else
+	else if (strcmp(b->run.packages, b->run.cache_dir))
 		printf("its package archive: %s, in neither %s nor %s%s\n", name, b->run.packages, b->run.cache_dir,
+		       b->cfg->cache_url ? " (a build asks --cache-url for it)" : "");
+	else
+		printf("its package archive: %s, not in %s%s\n", name, b->run.packages,
 		       b->cfg->cache_url ? " (a build asks --cache-url for it)" : "");
 	free(found);
 	free(name);
