@@ -63,13 +63,19 @@ static int run(struct config *cfg, int argc, char **argv)
 		free(p);
 	}
 	if (cfg->all) {
-		const char *more[] = {"root", "state", "snapshots"};
+		/* capture/: the steps' upper trees and merge journals belong to the root (a journal
+		 * left there would be replayed into the next, fresh root) */
+		const char *more[] = {"root", "state", "snapshots", "capture"};
 		for (size_t i = 0; i < ARRAY_LEN(more); i++) {
 			char *p = config_path(cfg, more[i]);
 			bad |= rm(cfg, p) < 0;
 			free(p);
 		}
 		bad |= rm(cfg, cfg->output) < 0;
+		char *pk = config_path(cfg, "packages");
+		if (!cfg->quiet && is_dir(pk))
+			printf("kept the package archives and file lists %s (the binary cache; remove it by hand)\n", pk);
+		free(pk);
 		if (cfg->with_sources)
 			bad |= rm(cfg, cfg->sources) < 0;
 		else if (!cfg->quiet && is_dir(cfg->sources))
@@ -85,7 +91,8 @@ static int run(struct config *cfg, int argc, char **argv)
 const struct command cmd_clean = {
 	"clean", "remove build directories and logs (--all: also the root, the state, the image)", "",
 	"Removes WORKDIR/build and WORKDIR/logs. With --all also the root ($LFS), the state (stamps),\n"
-	"the snapshots and the image; the source cache stays (it says so) unless --with-sources is\n"
+	"the snapshots, the captures (capture/: upper trees and merge journals) and the image; WORKDIR/packages\n"
+	"(package archives, the binary cache) stays, and says so; the source cache stays (it says so) unless --with-sources is\n"
 	"given too. Says each thing it removes. Never touches anything outside the work directory.",
 	run,
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "state/state.h"
 #include "watch/runinfo.h"
 #include "watch/statusline.h"
 
@@ -23,6 +24,26 @@ static void print_clock(const char *label, double epoch)
 	localtime_r(&t, &tm);
 	strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
 	printf("%s%s", label, text);
+}
+
+/* The steps whose stamps say removed (lfsbuild remove): a build leaves them out. */
+static void print_removed(const struct config *cfg, const struct run_info *ri)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ri->n; i++) {
+		struct stamp st;
+		if (stamp_read(cfg->workdir, ri->steps[i].id, &st) < 0)
+			continue;
+		bool done = !strcmp(st.result, "removed"), begun = !strcmp(st.result, "removing");
+		if ((done || begun) && !n++)
+			printf("removed (lfsbuild remove; a build leaves them out, `lfsbuild build STEP` builds one again):\n");
+		if (done)
+			printf("  %s: %s\n", ri->steps[i].id, st.note ? st.note : "removed");
+		else if (begun)
+			printf("  %s: removal interrupted: `lfsbuild remove %s` or the next build completes it\n",
+			       ri->steps[i].id, ri->steps[i].id);
+		stamp_free(&st);
+	}
 }
 
 static int run(struct config *cfg, int argc, char **argv)
@@ -109,6 +130,7 @@ static int run(struct config *cfg, int argc, char **argv)
 			printf("  %s: could not start; log: %s\n", s->id, log);
 		free(log);
 	}
+	print_removed(cfg, &ri);
 	if (!live && ri.from_json && strcmp(ri.state, "done") && ri.command) {
 		char *w = shell_word(cfg->workdir);
 		if (nfailed)

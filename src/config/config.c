@@ -55,6 +55,7 @@ static const struct optdef opts[] = {
 	{"capture", 0, K_STR, F(capture), "on|off", "LFSBUILD_CAPTURE", BUILD_CMDS, "keep each step's writes apart and merge them into the root, with a file list (default off)"},
 	{"cache", 0, K_STR, F(cache), "DIR", "LFSBUILD_CACHE", BUILD_CMDS, "with --capture on: the binary cache, package archives by input hash, looked up before a step runs and added to (default WORKDIR/packages)"},
 	{"cache-url", 0, K_STR, F(cache_url), "URL", "LFSBUILD_CACHE_URL", BUILD_CMDS, "with --capture on: a read-only binary cache over HTTP(S), asked after --cache (URL/NAME.tar.zst)"},
+	{"build-tmpfs", 0, K_STR, F(build_tmpfs), "on|off|auto", "LFSBUILD_BUILD_TMPFS", BUILD_CMDS, "build trees on a tmpfs: auto when the `disk` line fits in memory (default auto)"},
 	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
 	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated; kept in WORKDIR/root-password)"},
 	/* The settings of the new system: kept in WORKDIR/state/settings (docs/engine.md), so a later
@@ -85,6 +86,9 @@ static const struct optdef opts[] = {
 	{"with-sources", 0, K_FLAG, F(with_sources), NULL, NULL, "clean", "with --all: also the source cache (kept otherwise)"},
 
 	{"command", 'c', K_STR, F(shell_command), "COMMAND", NULL, "shell", "run COMMAND in the shell instead of an interactive shell; exit with its status"},
+
+	{"bytes", 0, K_FLAG, F(du_bytes), NULL, NULL, "du", "sizes in bytes, tab-separated, no header (for scripts)"},
+	{"dry-run", 0, K_FLAG, F(dry_run), NULL, NULL, "remove", "say what would be removed and kept; change nothing"},
 };
 
 static bool in_words(const char *words, const char *w)

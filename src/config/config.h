@@ -24,7 +24,7 @@ struct config {
 	/* fetch, all */
 	struct strv mirror_dirs;/* --mirror-dir DIR, repeatable */
 	struct strv mirrors;    /* --mirror URL, repeatable; LFSBUILD_MIRRORS (blank-separated) */
-	bool dry_run;           /* --dry-run */
+	bool dry_run;           /* --dry-run (fetch; remove: change nothing) */
 	bool verify;            /* --verify */
 	/* graph */
 	bool dot;               /* --dot */
@@ -37,6 +37,7 @@ struct config {
 	char *only;             /* --only STEP */
 	bool snapshots;         /* --snapshots */
 	bool tests;             /* --tests: run the packages' test suites */
+	char *build_tmpfs;      /* --build-tmpfs on|off|auto: build directories on a tmpfs (NULL: auto) */
 	char *capture;          /* --capture on|off: each step's writes captured and merged (NULL: off) */
 	char *cache;            /* --cache DIR: the binary cache (absolute; NULL: WORKDIR/packages) */
 	char *cache_url;        /* --cache-url URL: a read-only binary cache over HTTP(S), or NULL */
@@ -69,6 +70,8 @@ struct config {
 	bool with_sources;      /* --with-sources (clean --all: also the source cache) */
 	/* shell */
 	char *shell_command;    /* -c COMMAND: run it instead of an interactive shell */
+	/* du */
+	bool du_bytes;          /* --bytes: sizes in bytes, tab-separated, for scripts */
 };
 
 /* Why config_parse failed: the message (without "lfsbuild: "), and whether it is a usage error

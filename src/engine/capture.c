@@ -12,6 +12,10 @@
  *   m PATH                  a non-directory: renamed from upper/ (a directory in the root there
  *                           goes to trash/m-LINE first); gone from upper/ means "done"
  *   t ATIME MTIME PATH      a directory's times, once its entries are in (seconds.nanoseconds)
+ *   stamp LINE              (first, before the operations) a line of the ok stamp the step gets
+ *                           when its merge is applied: written before "done", by the merge or by
+ *                           the build that completes it, so a completed merge never runs its step
+ *                           again
  * trash/ is removed before "done". Every path is opened component by component with O_NOFOLLOW
  * below the root's or the upper tree's fd: a symlink a step made is moved, never followed. */
 #include "engine/capture.h"
@@ -32,6 +36,7 @@
 #include "packages/filelist.h"
 #include "packages/package.h"
 #include "sources/digest.h"
+#include "state/state.h"
 
 #define OVL_XATTR "trusted.overlay."
 
@@ -379,6 +384,8 @@ static int apply(char *text, const char *root, const char *dir, char *errbuf, si
 		const char *rel = f[nf - 1];
 		capture_unescape(f[nf - 1]);
 		int r = 0;
+		if (!strcmp(f[0], "stamp"))
+			continue;
 		if ((f[0][0] == 'd' || f[0][0] == 'o') && nf == 6)
 			r = apply_dir(rfd, ufd, trash, f, f[0][0] == 'o');
 		else if (f[0][0] == 'w' && nf == 3)
@@ -451,16 +458,50 @@ static bool has_line(const char *text, const char *line)
 	return false;
 }
 
-/* The journal's operations (between its first line and "begin") applied, "done", the capture
- * directory removed. */
-static int complete(const char *jpath, char *text, const char *root, const char *dir, char *errbuf, size_t errlen)
+/* The step's ok stamp from the journal's "stamp" lines (the text is left as it is), written to
+ * WORKDIR/state/stamps: 0, or -1 (errno) when it cannot be written. No stamp lines: nothing. */
+static int write_journal_stamp(const char *workdir, const char *text)
+{
+	struct buf st = {0};
+	char *id = NULL;
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		size_t n = strcspn(l, "\n");
+		if (str_starts(l, "step ") && !id)
+			id = xstrndup(l + 5, n - 5);
+		if (!str_starts(l, "stamp\t"))
+			continue;
+		char *line = xstrndup(l + 6, n - 6);
+		capture_unescape(line);
+		buf_printf(&st, "%s\n", line);
+		free(line);
+	}
+	struct stamp s;
+	int rc = 0;
+	if (id && st.data && stamp_parse(st.data, &s) == 0) {
+		rc = stamp_write(workdir, id, &s);
+		stamp_free(&s);
+	}
+	free(id);
+	buf_free(&st);
+	return rc;
+}
+
+/* The journal's operations (between its first line and "begin") applied, the step's ok stamp
+ * written, "done", the capture directory removed. */
+static int complete(const char *workdir, const char *jpath, char *text, const char *root, const char *dir,
+                    char *errbuf, size_t errlen)
 {
 	char *ops = strchr(text, '\n');
 	char *end = ops ? strstr(ops, "\nbegin\n") : NULL;
 	if (!ops || !end)
 		return set_error(errbuf, errlen, "%s: no operations before \"begin\"", jpath);
+	char *stamp_text = xstrndup(text, (size_t)(end - text) + 1);
 	end[1] = '\0';
-	if (apply(ops + 1, root, dir, errbuf, errlen) < 0)
+	int rc = apply(ops + 1, root, dir, errbuf, errlen);
+	if (rc == 0 && write_journal_stamp(workdir, stamp_text) < 0)
+		rc = set_error(errbuf, errlen, "%s: merged, but cannot write the step's stamp: %s", jpath, strerror(errno));
+	free(stamp_text);
+	if (rc < 0)
 		return -1;
 	if (append_sync(jpath, "done\n") < 0)
 		return set_error(errbuf, errlen, "%s: cannot write \"done\": %s", jpath, strerror(errno));
@@ -496,8 +537,20 @@ static void pack_upper(const char *workdir, const char *id, const char *upper, c
 	free(name);
 }
 
+/* The ok stamp's lines as "stamp" lines of the journal. */
+static void journal_stamp(struct buf *j, const char *id, const struct stamp *ok)
+{
+	char *text = ok ? stamp_format(id, ok) : NULL;
+	char *save = NULL;
+	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		buf_puts(j, "stamp\t");
+		journal_path(j, l);
+	}
+	free(text);
+}
+
 int capture_merge(const char *workdir, const char *id, const char *root, const struct capture_pack *pack,
-                  char *errbuf, size_t errlen)
+                  const struct stamp *ok, char *errbuf, size_t errlen)
 {
 	char *dir = capture_dir(workdir, id), *upper = path_join(dir, "upper");
 	char *jpath = path_join(dir, "merge.journal"), *lpath = capture_list_path(workdir, id);
@@ -506,6 +559,7 @@ int capture_merge(const char *workdir, const char *id, const char *root, const s
 	int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
 	buf_printf(&pl.list, "# lfsbuild file list of %s: what type mode uid gid size sha256 target path\n", id);
 	buf_printf(&pl.journal, "step %s\n", id);
+	journal_stamp(&pl.journal, id, ok);
 	if (pl.root < 0 || ufd < 0) {
 		set_error(errbuf, errlen, "merge of %s: cannot open %s or %s: %s", id, root, upper, strerror(errno));
 		goto out;
@@ -530,7 +584,7 @@ int capture_merge(const char *workdir, const char *id, const char *root, const s
 	}
 	pause_for_tests();
 	buf_puts(&pl.journal, "begin\n");
-	rc = complete(jpath, pl.journal.data, root, dir, errbuf, errlen);
+	rc = complete(workdir, jpath, pl.journal.data, root, dir, errbuf, errlen);
 out:
 	if (pl.root >= 0)
 		close(pl.root);
@@ -573,11 +627,16 @@ int capture_recover(const char *workdir, const char *root, FILE *out)
 			fprintf(out, "lfsbuild: completing the merge of %.*s into %s, interrupted last time (%s)\n",
 			        nl ? (int)(nl - text - 5) : 0, text + 5, root, jpath);
 			fflush(out);
-			if (complete(jpath, text, root, dir, err, sizeof err) < 0) {
+			bool has_stamp = strstr(text, "\nstamp\t") != NULL;
+			if (complete(workdir, jpath, text, root, dir, err, sizeof err) < 0) {
 				errorf("%s", err);
 				done = -1;
-			} else if (done >= 0) {
-				done++;
+			} else {
+				if (has_stamp)
+					fprintf(out, "lfsbuild: %.*s is merged and its stamp says ok, as its success would have written it\n",
+					        nl ? (int)(nl - text - 5) : 0, text + 5);
+				if (done >= 0)
+					done++;
 			}
 		} else if (text && has_line(text, "done")) {
 			remove_tree(dir);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,9 +33,19 @@
 #include "sources/unpack.h"
 #include "engine/snapshot.h"
 #include "packages/package.h"
+#include "engine/phases.h"
+#include "engine/buildfs.h"
 
-/* Bump when the way a script or its environment is composed changes: every step reruns. */
+/* Bump when the way a script or its environment is composed changes: every step reruns.
+ * (Not bumped for the phase marks, PHASE_MARK_FN and LFSBUILD_PHASES_FD: they only measure, and
+ * change nothing a step builds.) */
 #define ENGINE_VERSION "2"
+
+/* The shell function of line 1 of every script: `lfsbuild_phase NAME` at the start of each
+ * section (docs/watching.md, "Phases"). */
+#define PHASE_MARK_FN                                                                                        \
+	"lfsbuild_phase() { [ -z \"${LFSBUILD_PHASES_FD-}\" ] || { echo \"lfsbuild-phase $1 ${EPOCHREALTIME-}\"; " \
+	"times; } 2>/dev/null >&\"$LFSBUILD_PHASES_FD\" || :; }"
 
 void runner_build_ids(uid_t *uid, gid_t *gid)
 {
@@ -55,6 +66,9 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
                 const struct manifest *man, struct jobserver *js)
 {
 	memset(r, 0, sizeof *r);
+	const char *t = cfg->build_tmpfs;
+	if (t && *t && strcmp(t, "on") && strcmp(t, "off") && strcmp(t, "auto"))
+		return errorf("--build-tmpfs wants on, off or auto, not '%s'", t);
 	r->cfg = cfg;
 	r->set = set;
 	r->man = man;
@@ -376,7 +390,10 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	char *from = xstrdup(rc->file); /* the book's path: a newline in it would end the comment */
 	for (char *p = from; *p; p++)
 		*p = *p == '\n' ? ' ' : *p;
-	buf_printf(&b, "# lfsbuild: %s (%s), from %s%s\n", rc->id, rc->title, from,
+	/* line 1 also defines the phase mark (docs/watching.md, "Phases"): it writes the phase's
+	 * name, the time and the CPU so far (`times`: the shell's and its ended children's) to the
+	 * fd lfsbuild gives a running step; without it (`lfsbuild shell`), it does nothing */
+	buf_printf(&b, "%s  # lfsbuild: %s (%s), from %s%s\n", PHASE_MARK_FN, rc->id, rc->title, from,
 	           aligned ? ": line N here is line N of the recipe" : "");
 	free(from);
 	if (*st->prelude)
@@ -384,26 +401,26 @@ static char *compose_script(struct runner *r, size_t i, const struct view *v)
 	if (aligned)
 		for (int k = 1 + prelude; k < rc->build_line - 1; k++)
 			buf_puts(&b, "\n");
-	buf_printf(&b, "# %%build\n%s", rc->build);
+	buf_printf(&b, "lfsbuild_phase build  # %%build\n%s", rc->build);
 	if (rc->test && aligned) {
 		if (tests) {
-			buf_printf(&b, "set +e; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s",
+			buf_printf(&b, "set +e; lfsbuild_phase test; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s",
 			           rc->id, rc->test);
-			buf_printf(&b, "%s%s\n", close_tests, rc->install ? "  # %install" : "");
+			buf_printf(&b, "%s%s\n", close_tests, rc->install ? "; lfsbuild_phase install  # %install" : "");
 		} else {
 			buf_puts(&b, "# %test (not run: no --tests)\n");
 			commented(&b, rc->test);
 			if (rc->install)
-				buf_puts(&b, "# %install\n");
+				buf_puts(&b, "lfsbuild_phase install  # %install\n");
 		}
 		if (rc->install)
 			buf_puts(&b, rc->install);
 	} else {
 		if (tests)
-			buf_printf(&b, "set +e; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s%s\n",
+			buf_printf(&b, "set +e; lfsbuild_phase test; ( set -e  # %%test: output to logs/tests/%s.log, a failure does not fail the step\n%s%s\n",
 			           rc->id, rc->test, close_tests);
 		if (rc->install)
-			buf_printf(&b, "# %%install\n%s", rc->install);
+			buf_printf(&b, "lfsbuild_phase install  # %%install\n%s", rc->install);
 	}
 	free(close_tests);
 	return b.data;
@@ -568,14 +585,37 @@ static int copy_files(struct runner *r, const struct recipe *rc, const struct vi
 	return rcode;
 }
 
+static int fill(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen);
+
 /* The slow part of starting a step, run in a child process: a fresh build directory, the
  * sources unpacked, the files, the script, the build directory given to the build uid.
  * `tops` receives the sources' top directories. */
 static int prepare(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
 {
-	const struct recipe *rc = &r->set->steps[i];
 	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
 		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
+	return fill(r, i, v, tops, errbuf, errlen);
+}
+
+/* prepare() for a build directory on the tmpfs `fd`: the host's directory an empty mount point
+ * (the sandbox attaches the tmpfs there), the tree written into the tmpfs through the fd
+ * (this child's /proc/self/fd/N: the tmpfs is mounted nowhere). */
+static int prepare_tmpfs(struct runner *r, size_t i, struct view *v, int fd, char **tops, char *errbuf, size_t errlen)
+{
+	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
+		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
+	char *host = v->builddir;
+	v->builddir = xasprintf("/proc/self/fd/%d/.", fd);
+	int rc = fill(r, i, v, tops, errbuf, errlen);
+	free(v->builddir);
+	v->builddir = host;
+	return rc;
+}
+
+/* The fresh, empty build directory v->builddir filled: sources, files, script, owner. */
+static int fill(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
+{
+	const struct recipe *rc = &r->set->steps[i];
 	for (size_t k = 0; k < rc->sources.n; k++) {
 		struct resolved_source *rs = resolve(r, rc->sources.v[k], false);
 		if (!rs || !rs->path)
@@ -685,6 +725,42 @@ static bool restore_from_cache(struct runner *r, size_t i, const struct job *job
 	return got == 1;
 }
 
+void runner_place(struct runner *r, size_t i, struct buildfs_choice *c)
+{
+	unsigned long long avail = 0, total = 0;
+	if (buildfs_meminfo(&avail, &total) < 0)
+		avail = total = 0;   /* nothing fits: on disk, unless --build-tmpfs on */
+	buildfs_decide(r->cfg->build_tmpfs, r->as_root, r->set->steps[i].disk, avail, total, r->tmpfs_committed, c);
+}
+
+void runner_drop_tmpfs(struct runner *r, struct job *job)
+{
+	if (job->tmpfs_fd < 0 || job->tmpfs_limit == 0)   /* (a job never started is all zeros) */
+		return;
+	close(job->tmpfs_fd);
+	job->tmpfs_fd = -1;
+	r->tmpfs_committed -= job->tmpfs_limit < r->tmpfs_committed ? job->tmpfs_limit : r->tmpfs_committed;
+	job->tmpfs_limit = 0;
+}
+
+/* The build directory on a tmpfs or on disk (runner_place), said in the log; a tmpfs that
+ * cannot be made: on disk, and the log says why. */
+static void place_build(struct runner *r, size_t i, struct job *job)
+{
+	struct buildfs_choice c;
+	runner_place(r, i, &c);
+	char err[512];
+	if (c.tmpfs && (job->tmpfs_fd = buildfs_tmpfs(c.limit, err, sizeof err)) < 0) {
+		dprint(job->log_fd, "# build directory on disk: no tmpfs could be made (%s)\n", err);
+		return;
+	}
+	if (c.tmpfs) {
+		job->tmpfs_limit = c.limit;
+		r->tmpfs_committed += c.limit;
+	}
+	dprint(job->log_fd, "# build directory %s\n", c.why);
+}
+
 int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struct job *job, char *errbuf,
                  size_t errlen)
 {
@@ -694,7 +770,7 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 	job->hash = xstrdup(hash);
 	job->version = runner_step_version(r, i);
 	job->pid = job->prep_pid = -1;
-	job->out_fd = job->log_fd = job->prep_fd = -1;
+	job->out_fd = job->log_fd = job->prep_fd = job->phase_fd = job->tmpfs_fd = -1;
 	job->start = now_wall();
 	job->start_mono = now_mono();
 	char *flat = step_flat_id(rc->id);
@@ -728,6 +804,7 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 		}
 		r->root_given = false; /* a root step may give files back to root (ch7/changingowner) */
 	}
+	place_build(r, i, job);
 	/* Resolve the sources here, so that the child's answers (cached in r) are not lost. */
 	for (size_t k = 0; k < rc->sources.n; k++)
 		resolve(r, rc->sources.v[k], false);
@@ -753,10 +830,13 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 		char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 		char err[2048];
 		struct buf out = {0};
-		buf_puts(&out, "");
-		if (cache && r->capture && !rc->no_capture && restore_from_cache(r, i, job, &out)) {
-			/* restored: no build directory */
-		} else if (prepare(r, i, &v, tops, err, sizeof err) == 0) {
+		bool restored = cache && r->capture && !rc->no_capture && restore_from_cache(r, i, job, &out);
+		int made = restored ? 0
+		         : job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, err, sizeof err)
+		                              : prepare(r, i, &v, tops, err, sizeof err);
+		if (restored) {
+			/* from the binary cache: no build directory */
+		} else if (made == 0) {
 			buf_puts(&out, "OK\n");
 			for (size_t k = 0; k < rc->sources.n; k++)
 				buf_printf(&out, "%s\n", tops[k] ? tops[k] : "");
@@ -773,6 +853,31 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 fail:
 	dprint(job->log_fd, "lfsbuild: %s\n", errbuf);
 	return -1;
+}
+
+/* The memfd of the phase marks (above the fds scripts use), named to the step in its
+ * environment; none (and no variable) if it cannot be made: the step runs all the same. */
+static void open_phase_fd(struct job *job, struct strv *env)
+{
+	int m = memfd_create("lfsbuild-phases", MFD_CLOEXEC);
+	job->phase_fd = m < 0 ? -1 : fcntl(m, F_DUPFD_CLOEXEC, 10);
+	if (m >= 0)
+		close(m);
+	if (job->phase_fd >= 0)
+		strv_push(env, xasprintf("LFSBUILD_PHASES_FD=%d", job->phase_fd));
+}
+
+/* The section phases from the marks the step wrote (at most 64 KiB are read). */
+static void read_phases(struct job *job, double wall, double cpu)
+{
+	if (job->phase_fd < 0)
+		return;
+	char text[65536];
+	ssize_t n = pread(job->phase_fd, text, sizeof text, 0);
+	if (n > 0 && job->launch_wall > 0)
+		phases_from_marks(text, (size_t)n, job->launch_wall, wall, cpu, &job->phases);
+	close(job->phase_fd);
+	job->phase_fd = -1;
 }
 
 /* The preparing child's answer (read from job->prep_fd): what the binary cache said (warned and
@@ -794,6 +899,9 @@ static int read_answer(struct runner *r, struct job *job, char **tops, char *err
 	close(job->prep_fd);
 	job->prep_fd = -1;
 	job->prep_pid = -1;
+	job->phases.has[PHASE_UNPACK] = true;
+	job->phases.wall[PHASE_UNPACK] = now_mono() - job->start_mono;
+	job->phases.cpu[PHASE_UNPACK] = job->prep_cpu;
 	char *cur = answer.data;
 	for (char *nl; cur && (nl = strchr(cur, '\n')) && !str_starts(cur, "OK\n") && !str_starts(cur, "ERR "); cur = nl + 1) {
 		*nl = '\0';
@@ -847,9 +955,11 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	compose_env(r, i, &v, tops, &env);
 	cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
-	int keep[] = {r->js->rfd, r->js->wfd, -1};
+	open_phase_fd(job, &env);
+	int keep[] = {r->js->rfd, r->js->wfd, job->phase_fd, -1};
 	struct sandbox_spec spec;
 	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
+	spec.build_tmpfs = job->tmpfs_fd;
 	job->captured = r->capture && !rc->no_capture;
 	if (job->captured) {
 		capdir = capture_dir(r->cfg->workdir, rc->id);
@@ -873,6 +983,7 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	plan = sandbox_plan_new(&spec);
 	char err[1024];
 	job->start_mono = now_mono();
+	job->launch_wall = now_wall();
 	job->pid = sandbox_spawn(plan, err, sizeof err);
 	if (job->pid < 0) {
 		if (rc->mode == MODE_USER && r->as_root)
@@ -889,6 +1000,10 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 out:
 	if (rcode < 0 && job->log_fd >= 0)
 		dprint(job->log_fd, "lfsbuild: %s\n", errbuf);
+	if (rcode < 0 && job->phase_fd >= 0) {
+		close(job->phase_fd);
+		job->phase_fd = -1;
+	}
 	if (pfd[0] >= 0)
 		close(pfd[0]);
 	if (pfd[1] >= 0)
@@ -957,8 +1072,32 @@ bool runner_drain(struct job *job)
 	}
 }
 
-/* A captured step's merge (or an uncaptured one's "not captured" list). `status` or 1. */
-static int merge_capture(struct runner *r, struct job *job, int status)
+/* A failed step's (or with --keep, any step's) tree from its tmpfs into its build directory
+ * on disk, where `lfsbuild shell STEP` and the user find it; said at the end of its log. */
+static void tmpfs_to_disk(struct job *job, int status)
+{
+	char err[1024];
+	int lfd = open(job->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (remove_tree(job->builddir) < 0 || mkdir_p(job->builddir, 0755) < 0)
+		snprintf(err, sizeof err, "cannot make %s: %s", job->builddir, strerror(errno));
+	else if (buildfs_copy_out(job->tmpfs_fd, job->builddir, NULL, err, sizeof err) == 0)
+		err[0] = '\0';
+	if (err[0])
+		warnx("the build directory of a step was on a tmpfs and could not be copied to the disk: %s", err);
+	if (lfd >= 0) {
+		if (err[0])
+			dprint(lfd, "lfsbuild: the build directory was on a tmpfs and could not be copied to %s: %s\n",
+			       job->builddir, err);
+		else
+			dprint(lfd, "lfsbuild: the build directory was on a tmpfs: copied to %s (%s)\n", job->builddir,
+			       status != 0 ? "the step failed: lfsbuild shell STEP finds it there" : "--keep");
+		close(lfd);
+	}
+}
+
+/* A captured step's merge (or an uncaptured one's "not captured" list), its journal holding the
+ * stamp `ok`. `status` or 1. */
+static int merge_capture(struct runner *r, struct job *job, int status, const struct stamp *ok)
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	char err[1024];
@@ -971,7 +1110,7 @@ static int merge_capture(struct runner *r, struct job *job, int status)
 	}
 	/* its package archive before the merge, unless it came from one */
 	struct capture_pack pack = {job->version, job->hash, r->cache_dir};
-	if (capture_merge(r->cfg->workdir, rc->id, r->root, job->from_cache ? NULL : &pack, err, sizeof err) < 0) {
+	if (capture_merge(r->cfg->workdir, rc->id, r->root, job->from_cache ? NULL : &pack, ok, err, sizeof err) < 0) {
 		warnx("%s", err);
 		if (job->log_fd >= 0)
 			dprint(job->log_fd, "lfsbuild: %s\n", err);
@@ -980,13 +1119,17 @@ static int merge_capture(struct runner *r, struct job *job, int status)
 	return status;
 }
 
-int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib)
+int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib,
+                  struct stamp *ok)
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	if (job->prep_fd >= 0) {
 		close(job->prep_fd);
 		job->prep_fd = -1;
 	}
+	read_phases(job, wall, cpu);
+	if (ok)
+		ok->phases = job->phases; /* the stamp a merge's journal keeps has them too */
 	if (job->out_fd >= 0) {
 		int fl = fcntl(job->out_fd, F_GETFL);
 		fcntl(job->out_fd, F_SETFL, fl | O_NONBLOCK);
@@ -997,14 +1140,17 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 	if (job->echo)
 		echo_lines(job, "", 0, true);
 	buf_free(&job->partial);
-	status = merge_capture(r, job, status);
+	status = merge_capture(r, job, status, ok);
 	if (job->log_fd >= 0) {
 		dprint(job->log_fd, "# ---- end: exit status %d, wall %.1fs, cpu %.1fs, max rss %ld KiB ----\n", status,
 		       wall, cpu, maxrss_kib);
 		close(job->log_fd);
 		job->log_fd = -1;
 	}
-	char *testlog = path_join(job->builddir, "lfsbuild-tests.log");
+	/* on a tmpfs, the tree is read through lfsbuild's fd (the step's namespace, where it was
+	 * mounted, is gone) */
+	char *tree = job->tmpfs_fd >= 0 ? xasprintf("/proc/self/fd/%d/.", job->tmpfs_fd) : xstrdup(job->builddir);
+	char *testlog = path_join(tree, "lfsbuild-tests.log");
 	if (path_exists(testlog)) {
 		char *dst = xasprintf("%s/logs/tests/%s.log", r->cfg->workdir, rc->id);
 		char *dir = xstrdup(dst);
@@ -1019,6 +1165,10 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 		free(dst);
 	}
 	free(testlog);
+	free(tree);
+	if (job->tmpfs_fd >= 0 && (status != 0 || r->cfg->keep))
+		tmpfs_to_disk(job, status);
+	runner_drop_tmpfs(r, job);
 	if (status == 0 && !r->cfg->keep)
 		remove_tree(job->builddir);
 	runner_job_free(job);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include "lib/util.h"
 #include "packages/bincache.h"
+#include "state/state.h"
 
 struct config;
 struct recipe_set;
@@ -14,6 +15,7 @@ struct manifest;
 struct jobserver;
 struct stage;
 struct sandbox_spec;
+struct stamp;
 
 struct resolved_source {
 	char *path, *sha256;    /* NULL when not in the cache */
@@ -35,6 +37,7 @@ struct runner {
 	bool root_given;        /* $LFS already handed to the build uid in this run */
 	struct strv sysenv;     /* LFSBUILD_*=VALUE settings of the new system */
 	bool sysenv_loaded;
+	unsigned long long tmpfs_committed;  /* the limits of the running steps' build tmpfs */
 	struct resolved_source *res;  /* per manifest source, filled on demand */
 	bool *res_done;
 };
@@ -55,6 +58,12 @@ struct job {
 	double start, start_mono;
 	const char *echo;       /* -v: the step id that prefixes its output lines on stdout, else NULL */
 	struct buf partial;     /* -v: the last, unfinished line */
+	int phase_fd;           /* the memfd the script's phase marks go to (LFSBUILD_PHASES_FD), -1 when none */
+	double launch_wall;     /* when the command was started (epoch) */
+	double prep_cpu;        /* CPU of the preparing child: the caller sets it when it reaps that child */
+	struct phases phases;   /* per phase: unpack by runner_launch, the sections by runner_finish */
+	int tmpfs_fd;           /* its build directory's tmpfs (engine/buildfs.h), -1: on disk */
+	unsigned long long tmpfs_limit;
 };
 
 /* The build uid: LFSBUILD_BUILD_UID (and _GID), else 4242 or the next id that /etc/passwd
@@ -71,24 +80,36 @@ int runner_inputs(struct runner *r, size_t i, char *const *dep_ids, char *const 
                   const struct strv *old, struct strv *inputs);
 /* Are the sources of step `i` in the cache? Says which is not, and how to get it. */
 bool runner_sources_ready(struct runner *r, size_t i);
-/* Start step `i` whose input hash is `hash`: its log, $LFS for the build uid, then a child process
- * (job->prep_pid) that, with `cache` (and capture, for a step without `capture no`), first looks
- * for the step's package archive in the binary cache and unpacks it into the step's capture
+/* Start step `i` whose input hash is `hash`: its log, $LFS for the build uid, its build
+ * directory's place (runner_place: a tmpfs is made here, or the log says why not), then a child
+ * process (job->prep_pid) that, with `cache` (and capture, for a step without `capture no`), first
+ * looks for the step's package archive in the binary cache and unpacks it into the step's capture
  * directory (packages/bincache.h); else it makes the build directory, unpacks the sources and
  * writes the script. 0, or -1 with the reason in errbuf (the log says it too when it could be
  * opened). */
 int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struct job *job, char *errbuf,
                  size_t errlen);
+struct buildfs_choice;
+/* Where step i's build directory would go now: a tmpfs or the disk, and why
+ * (--build-tmpfs, its `disk` line, the memory available; engine/buildfs.h). */
+void runner_place(struct runner *r, size_t i, struct buildfs_choice *c);
+/* Let go of the job's tmpfs, if any (runner_finish does; also for a step that never ran). */
+void runner_drop_tmpfs(struct runner *r, struct job *job);
 /* When the preparing child has ended (reaped by the caller): start the step's command through
  * the sandbox (job->pid). 0; 1 when the step came from the binary cache (job->from_cache; no
  * process: runner_finish merges it); -1 with the reason in errbuf (and in the log). What the
  * cache said (an archive set aside, a failed download) is warned and written to the log. */
 int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen);
-/* After the step ended: drain its output, merge its capture when it succeeded (its package
- * archive and file list first; no archive for one from the cache, which has one), close the log
- * with a footer, move the test log, and remove the build directory when it succeeded (unless
- * --keep). The step's exit status: `status`, or 1 when the merge failed. */
-int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib);
+/* After the step ended: its wall and CPU per phase into job->phases (wall and cpu: the
+ * command's, from its start in runner_launch; copied into `ok` too), drain its output, merge its
+ * capture when it succeeded (its package archive and file list first, no archive for one from the
+ * cache, which has one; `ok`, the stamp its success writes, goes into the merge's journal and is
+ * written by the merge: capture_merge), close the log with a footer, move the test log, and
+ * remove the build directory when it succeeded (unless --keep); a build directory on a tmpfs is
+ * copied to the disk when the step failed (for `lfsbuild shell STEP`) or with --keep, then the
+ * tmpfs let go. The step's exit status: `status`, or 1 when the merge failed. */
+int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib,
+                  struct stamp *ok);
 /* The version step i builds, as its package archive names it: its first source's, of the origin
  * whose file is in the cache (the manifest's version otherwise); "none" without a source. */
 char *runner_step_version(struct runner *r, size_t i);

@@ -47,6 +47,7 @@ enum op_kind {
 	OP_MOUNT,        /* mount(src, path, fstype, flags, data); a bind with MS_RDONLY is remounted read-only */
 	OP_HOLD,         /* open an O_PATH fd on path, kept in slot */
 	OP_REBIND,       /* bind the fd of slot onto path (re-exposing a path hidden by a tmpfs) */
+	OP_ATTACH,       /* move_mount the detached mount of fd num onto path, then close the fd */
 	OP_OVERLAY,      /* an overlay on path: lower path as it is, upper src/upper, work src/work */
 	OP_REMOUNT_RO,   /* remount every mount of /proc/self/mountinfo read-only, but `except` */
 	OP_SYMLINK,      /* symlink(src, path) */
@@ -92,6 +93,7 @@ struct sandbox_plan {
 	char *invalid;      /* the spec cannot be run: why (reported by sandbox_spawn) */
 	struct strv argv, envp;
 	int *keep;          /* -1-terminated */
+	int attach_fd;      /* the build tmpfs (OP_ATTACH), kept by OP_FDS; -1: none */
 	int fd[3];
 	bool pty;           /* OP_PTY and OP_CTTY are in the plan: sandbox_spawn_pty() */
 	unsigned short rows, cols;
@@ -184,6 +186,9 @@ static void add_fds(struct sandbox_plan *p, const struct sandbox_spec *s)
 		buf_printf(&b, "%s%d", i ? "," : ", keep ", p->keep[i]);
 	}
 	p->keep[nkeep] = -1;
+	p->attach_fd = s->build_tmpfs >= 3 && s->builddir ? s->build_tmpfs : -1;
+	if (p->attach_fd >= 0)   /* until OP_ATTACH closes it: not the command's */
+		buf_printf(&b, ", %d until attach-tmpfs", p->attach_fd);
 	buf_puts(&b, ", close the rest");
 	add(p, OP_FDS, "%s", b.data);
 	buf_free(&b);
@@ -214,6 +219,13 @@ static void add_namespaces(struct sandbox_plan *p, const struct sandbox_spec *s,
 	op = add(p, OP_MOUNT, "make-rprivate /");
 	op->path = xstrdup("/");
 	op->flags = MS_REC | MS_PRIVATE;
+	if (s->build_tmpfs >= 3 && s->builddir) {
+		op = add(p, OP_ATTACH, "attach-tmpfs %s", s->builddir);
+		op->detail = xasprintf("fd %d, held by lfsbuild and mounted nowhere else: the build directory is in memory, "
+		                       "in this namespace only", s->build_tmpfs);
+		op->path = xstrdup(s->builddir);
+		op->num = (uint64_t)s->build_tmpfs;
+	}
 }
 
 /* The overlay options of a capture (docs/engine.md, "Capture"): redirect_dir=off (a rename of a
@@ -651,9 +663,11 @@ static void do_fds(struct sandbox_plan *p, const struct op *op, struct ctx *c)
 	size_t n = 0;
 	while (p->keep[n] >= 0)
 		n++;
-	int *keep = xcalloc(n + 2, sizeof *keep);
+	int *keep = xcalloc(n + 3, sizeof *keep);
 	memcpy(keep, p->keep, n * sizeof *keep);
 	keep[n++] = c->errfd;
+	if (p->attach_fd >= 0)
+		keep[n++] = p->attach_fd;
 	if (c->ttysock >= 0)
 		keep[n++] = c->ttysock;
 	if (close_all_but(keep, n) < 0)
@@ -1101,6 +1115,14 @@ static void do_overlay(const struct op *op, struct ctx *c)
 	close(dfd);
 }
 
+static void do_attach(const struct op *op, struct ctx *c)
+{
+	int fd = (int)op->num;
+	if (move_mount(fd, "", AT_FDCWD, op->path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		fail(c, op->desc, errno);
+	close(fd);
+}
+
 static void do_rebind(const struct op *op, struct ctx *c)
 {
 	char src[64];
@@ -1189,6 +1211,9 @@ static _Noreturn void run_plan(struct sandbox_plan *p, struct ctx *c)
 			break;
 		case OP_OVERLAY:
 			do_overlay(op, c);
+			break;
+		case OP_ATTACH:
+			do_attach(op, c);
 			break;
 		case OP_REMOUNT_RO:
 			do_remount_ro(op, c);

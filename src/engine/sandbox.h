@@ -26,6 +26,9 @@ struct sandbox_spec {
 	int stdin_fd, stdout_fd, stderr_fd;  /* what 0, 1, 2 become in the child; -1: /dev/null */
 	bool pty;                  /* a new terminal for the command (lfsbuild shell): see sandbox_spawn_pty() */
 	unsigned short rows, cols; /* its size (0: the kernel's default) */
+	int build_tmpfs;           /* >= 3: a detached tmpfs (fsmount's fd, engine/buildfs.h) that init attaches
+	                            * at builddir in the step's mount namespace, before anything else is
+	                            * mounted (the fd is closed then: the command never has it); else none */
 	const char *capture;       /* NULL, or a directory holding upper/ and work/ (on root's file system):
 	                            * root is then an overlay (lower: root as it is) whose writes land in
 	                            * upper/ (docs/engine.md, "Capture") */

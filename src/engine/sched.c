@@ -24,6 +24,7 @@
 #include "book/layer.h"
 #include "book/recipe.h"
 #include "engine/capture.h"
+#include "engine/remove.h"
 #include "engine/run.h"
 #include "state/settings.h"
 #include "state/state.h"
@@ -31,10 +32,13 @@
 #include "engine/snapshot.h"
 #include "packages/bincache.h"
 #include "packages/package.h"
+#include "engine/buildfs.h"
 
 struct node {
 	enum step_status status;
 	bool selected, forced;
+	bool named;             /* named by an operand, --only or --from: a removed step is built again */
+	bool removed;           /* its stamp says removed (lfsbuild remove) and it is not named: left out */
 	char *hash;
 	struct strv inputs;
 	struct stamp stamp;
@@ -43,6 +47,7 @@ struct node {
 	char *error;            /* why it could not start */
 	double start, wall, cpu;
 	long maxrss;
+	struct phases phases;   /* of its run in this invocation */
 	int exit_code;
 	bool ran;               /* started in this invocation */
 	bool cached;            /* restored from the binary cache instead of run */
@@ -127,9 +132,13 @@ static int select_steps(struct build *b, int argc, char **argv)
 	bool *sel = xcalloc(n, sizeof *sel), *tmp = xcalloc(n, sizeof *tmp);
 	int rc = 0;
 	if (argc > 0) {
-		for (int k = 0; k < argc; k++)
+		for (int k = 0; k < argc; k++) {
 			if (!spec_steps(b, argv[k], sel))
 				rc = bad_spec("operand", argv[k]);
+			int named = recipe_set_find(&b->set, argv[k]);
+			if (named >= 0)
+				b->nodes[named].named = true;
+		}
 		add_ancestors(b, sel);
 	} else {
 		for (size_t i = 0; i < n; i++)
@@ -149,7 +158,7 @@ static int select_steps(struct build *b, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			sel[i] = (int)i == k;
 		if (k >= 0)
-			b->nodes[k].forced = true;
+			b->nodes[k].forced = b->nodes[k].named = true;
 	}
 	if (cfg->from) {
 		int k = recipe_set_find(&b->set, cfg->from);
@@ -158,6 +167,8 @@ static int select_steps(struct build *b, int argc, char **argv)
 		for (size_t i = 0; k >= 0 && i < n; i++)
 			if ((int)i == k || graph_after(&b->g, (size_t)k, i))
 				b->nodes[i].forced = true;
+		if (k >= 0)
+			b->nodes[k].named = true;
 	}
 	for (size_t i = 0; i < n; i++)
 		b->nodes[i].selected = sel[i];
@@ -182,19 +193,21 @@ static void write_report(struct build *b, const char *state)
 		s->sbu_book = r->sbu;
 		s->sbu_expect = recipe_expected_sbu(r, b->cfg->tests);
 		s->status = nd->status;
-		s->reason = nd->status == ST_SKIPPED ? "up to date" : nd->reason;
+		s->reason = nd->status == ST_SKIPPED && !nd->removed ? "up to date" : nd->reason;
 		if (nd->status == ST_SKIPPED || (nd->status == ST_EXCLUDED && nd->have_stamp)) {
 			s->start = nd->stamp.start;
 			s->wall = nd->stamp.wall;
 			s->cpu = nd->stamp.cpu;
 			s->maxrss_kib = nd->stamp.maxrss_kib;
 			s->exit_code = nd->have_stamp ? nd->stamp.exit_code : -1;
+			s->phases = &nd->stamp.phases;
 		} else {
 			s->start = nd->start;
 			s->wall = nd->wall;
 			s->cpu = nd->cpu;
 			s->maxrss_kib = nd->maxrss;
 			s->exit_code = nd->ran && nd->status != ST_RUNNING ? nd->exit_code : -1;
+			s->phases = nd->ran && nd->status != ST_RUNNING ? &nd->phases : NULL;
 		}
 	}
 	struct run_report rr = {getpid(), state, b->command, b->started, now_wall(), b->js.slots, b->sbu, b->rep, n};
@@ -217,7 +230,8 @@ static struct progress_step pstep(struct build *b, size_t i)
 	};
 }
 
-static void write_stamp(struct build *b, size_t i, const char *result)
+/* Step i's stamp with `result` (it borrows the node's strings: not to be freed). */
+static struct stamp node_stamp(struct build *b, size_t i, const char *result)
 {
 	struct node *nd = &b->nodes[i];
 	struct stamp s = {0};
@@ -229,7 +243,14 @@ static void write_stamp(struct build *b, size_t i, const char *result)
 	s.cpu = nd->cpu;
 	s.maxrss_kib = nd->maxrss;
 	s.exit_code = nd->exit_code;
+	s.phases = nd->phases;
 	s.note = nd->cached && !strcmp(result, "ok") ? nd->reason : NULL;  /* "from cache: ..." */
+	return s;
+}
+
+static void write_stamp(struct build *b, size_t i, const char *result)
+{
+	struct stamp s = node_stamp(b, i, result);
 	if (stamp_write(b->cfg->workdir, b->set.steps[i].id, &s) < 0)
 		warnx("cannot write the stamp of %s:", b->set.steps[i].id);
 }
@@ -281,6 +302,7 @@ static ssize_t pick(struct build *b)
 static void start_failed(struct build *b, size_t i, const char *err, bool counted)
 {
 	struct node *nd = &b->nodes[i];
+	runner_drop_tmpfs(&b->run, &nd->job);
 	jobserver_give(&b->js);
 	if (counted && --b->nrunning == 0)
 		jobserver_reset(&b->js);
@@ -318,14 +340,24 @@ static bool disk_guard(struct build *b, size_t i)
 	char *build_dir;
 	const char *paths[2];
 	step_paths(b, &build_dir, paths);
+	/* A build tree on a tmpfs takes memory, not disk (runner_place weighed it against the
+	 * memory): the disk then only needs room for what the step installs into $LFS, which the
+	 * book's figure does not tell apart: the default need. */
+	struct buildfs_choice place;
+	runner_place(&b->run, i, &place);
+	if (place.tmpfs) {
+		paths[0] = b->run.root;
+		need = DISK_DEFAULT_NEED;
+	}
 	struct buf why = {0};
-	int rc = disk_check(paths, 2, need, &why);
+	int rc = disk_check(paths, place.tmpfs ? 1 : 2, need, &why);
 	free(build_dir);
 	if (rc == 0)
 		return true;
 	struct node *nd = &b->nodes[i];
-	char *disk_from = r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
-	                          : xstrdup("the default for a step without a `disk` line");
+	char *disk_from = place.tmpfs ? xstrdup("the default, for what it installs: its build tree goes on a tmpfs")
+	                  : r->disk ? xasprintf("its `disk` line, %s:%d", r->file, r->disk_line)
+	                            : xstrdup("the default for a step without a `disk` line");
 	char *err = xasprintf("not started, the disk is too full: it %s (%s); free some space and run `%s` again",
 	                      why.data, disk_from, b->command);
 	nd->job.log_path = runner_log_path(b->cfg, r->id);
@@ -387,7 +419,9 @@ static void launch_step(struct build *b, size_t i, int wstatus)
 		return;
 	}
 	if (got == 1) { /* from the binary cache: nothing runs, its archive is merged now */
-		struct rusage ru = {0};
+		struct rusage ru = {0};   /* its CPU: the preparing child's, which unpacked it */
+		ru.ru_utime.tv_sec = (time_t)nd->job.prep_cpu;
+		ru.ru_utime.tv_usec = (suseconds_t)((nd->job.prep_cpu - (double)ru.ru_utime.tv_sec) * 1e6);
 		finish_step(b, i, 0, &ru);
 		return;
 	}
@@ -440,7 +474,13 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
 	const struct recipe *r = &b->set.steps[i];
 	char *cached = nd->job.from_cache ? xasprintf("from cache: %s %s %s", r->id, nd->job.version, nd->job.hash) : NULL;
-	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss);
+	/* the stamp a success writes: a captured step's merge journal keeps it (capture_merge);
+	 * runner_finish puts the phases it measured into it */
+	struct stamp ok = node_stamp(b, i, "ok");
+	ok.exit_code = 0;
+	ok.note = cached;
+	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss, &ok);
+	nd->phases = nd->job.phases;
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
 	jobserver_give(&b->js);
 	b->nrunning--;
@@ -478,7 +518,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	}
 	struct step_report rep = {r->id, r->title, b->set.stages[r->stage].name, r->sbu,
 	                          recipe_expected_sbu(r, b->cfg->tests), nd->status, nd->reason,
-	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code};
+	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code, &nd->phases};
 	timings_append(b->cfg->workdir, &rep, b->sbu);
 	write_report(b, "running");
 	free(cached);
@@ -495,8 +535,11 @@ static void reap(struct build *b)
 		int ws;
 		struct rusage ru;
 		if (nd->job.prep_pid > 0) {
-			if (waitpid(nd->job.prep_pid, &ws, WNOHANG) == nd->job.prep_pid)
+			if (wait4(nd->job.prep_pid, &ws, WNOHANG, &ru) == nd->job.prep_pid) {
+				nd->job.prep_cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				                   (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 				launch_step(b, i, ws);
+			}
 			continue;
 		}
 		pid_t p = wait4(nd->job.pid, &ws, WNOHANG, &ru);
@@ -652,12 +695,23 @@ static int check_reachable(struct build *b)
  * of what it forces first. -1 if an input could not be read (said). */
 static int reasons(struct build *b);
 
+/* Does step i's stamp say removed (lfsbuild remove)? */
+static bool stamp_removed(const struct build *b, size_t i)
+{
+	struct stamp st;
+	if (stamp_read(b->cfg->workdir, b->set.steps[i].id, &st) < 0)
+		return false;
+	bool removed = !strcmp(st.result, "removed");
+	stamp_free(&st);
+	return removed;
+}
+
 static int stamps_and_reasons(struct build *b)
 {
 	if (b->cfg->from) {
 		char *note = xasprintf("forced by --from %s", b->cfg->from);
 		for (size_t i = 0; i < b->g.n; i++)
-			if (b->nodes[i].forced && b->nodes[i].selected)
+			if (b->nodes[i].forced && b->nodes[i].selected && (b->nodes[i].named || !stamp_removed(b, i)))
 				stamp_invalidate(b->cfg->workdir, b->set.steps[i].id, note);
 		free(note);
 	}
@@ -689,9 +743,15 @@ static int reasons(struct build *b)
 		nd->reason = stamp_reason(&nd->stamp, nd->have_stamp, &nd->inputs, nd->hash);
 		if (!nd->reason && nd->forced)
 			nd->reason = xstrdup(b->cfg->only ? "--only" : "forced");
+		nd->removed = nd->have_stamp && !strcmp(nd->stamp.result, "removed") && !nd->named;
+		if (nd->removed) {   /* left out until named (docs/engine.md, "Removing a step") */
+			free(nd->reason);
+			nd->reason = xasprintf("removed by lfsbuild remove; `lfsbuild build %s` builds it again",
+			                       b->set.steps[i].id);
+		}
 		if (!nd->selected)
 			nd->status = ST_EXCLUDED;
-		else if (!nd->reason)
+		else if (!nd->reason || nd->removed)
 			nd->status = ST_SKIPPED;
 		else
 			nd->status = ST_PENDING;
@@ -911,6 +971,8 @@ static int take_lock(const struct config *cfg)
 		snprintf(pid, sizeof pid, "%ld", h.pid);
 	if (!strcmp(h.what, "shell"))
 		errorf("an lfsbuild shell (pid %s) is open in %s; leave it (exit) before building", pid, cfg->workdir);
+	else if (h.what[0] && strcmp(h.what, "build"))
+		errorf("an lfsbuild %s (pid %s) is working in %s; wait for it", h.what, pid, cfg->workdir);
 	else
 		errorf("another lfsbuild (pid %s) is building in %s; wait for it or stop it first", pid, cfg->workdir);
 	return -1;
@@ -968,7 +1030,7 @@ static int announce(struct build *b)
 		struct progress_step s = pstep(b, i);
 		if (nd->status == ST_SKIPPED) {
 			b->finished++;
-			s.reason = "up to date";
+			s.reason = nd->removed ? nd->reason : "up to date";
 			b->pg->skip(b->pg, &s);
 		} else if (nd->status == ST_PENDING) {
 			b->pg->run(b->pg, &s);
@@ -1092,6 +1154,9 @@ static int build_steps(struct build *b, int argc, char **argv)
 	/* a merge that a SIGKILL interrupted is completed before anything else (docs/engine.md) */
 	if (capture_recover(b->cfg->workdir, b->run.root, stdout) < 0)
 		return EXIT_FAILURE;
+	/* and so is a removal (lfsbuild remove) */
+	if (remove_recover(b->cfg->workdir, b->run.root, &b->set, stdout) < 0)
+		return EXIT_FAILURE;
 	if (b->run.capture) { /* what a killed writer of archives left */
 		bincache_sweep(b->run.packages, true);
 		bincache_sweep(b->run.cache_dir, false);
@@ -1149,7 +1214,10 @@ static int explain(struct build *b)
 	if (reasons(b) < 0)
 		return EXIT_FAILURE;
 	const struct node *nd = &b->nodes[k];
-	if (nd->reason)
+	if (nd->removed)
+		printf("%s was removed (lfsbuild remove): a build leaves it out unless it names it (lfsbuild build %s)\n",
+		       b->set.steps[k].id, b->set.steps[k].id);
+	else if (nd->reason)
 		printf("%s would run: %s\n", b->set.steps[k].id, nd->reason);
 	else
 		printf("%s is up to date (a build skips it)\n", b->set.steps[k].id);

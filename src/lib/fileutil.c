@@ -121,6 +121,24 @@ int file_open_beneath(int dirfd, const char *shown, const char *rel, char *errbu
 	return -1;
 }
 
+int dir_open_beneath(int dirfd, const char *rel)
+{
+	char *copy = xstrdup(rel), *save = NULL;
+	int at = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), e = 0;
+	for (char *name = strtok_r(copy, "/", &save); name && at >= 0; name = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(name, "."))
+			continue;
+		int next = open_component(at, name, true);
+		e = errno;
+		close(at);
+		at = next;
+	}
+	free(copy);
+	if (at < 0 && e)
+		errno = e;
+	return at;
+}
+
 int file_open_dir_beneath(int dirfd, const char *rel, bool readable)
 {
 	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);

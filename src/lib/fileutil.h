@@ -22,9 +22,15 @@ int file_open_regular(const char *path, char *errbuf, size_t errlen);
  * the reason in errbuf, which names `rel` as "SHOWN/rel" with SHOWN the caller's name for dirfd. */
 int file_open_beneath(int dirfd, const char *shown, const char *rel, char *errbuf, size_t errlen);
 
-/* Open the directory at `rel` ("" or "." is dirfd itself) below `dirfd`, each component with
- * O_NOFOLLOW relative to the one before (".." refused, EINVAL): a symlink on the way fails (ELOOP
- * or ENOTDIR), never leads out. O_PATH unless `readable`. The fd (close-on-exec) or -1 with errno. */
+/* Open the directory `rel` ("" or "." is dirfd itself) below `dirfd` the same way: each component
+ * with O_NOFOLLOW, checked to be the directory examined. The fd (O_RDONLY, close-on-exec), or -1
+ * with errno: ELOOP when a component is a symlink (never followed), ENOTDIR when it is something
+ * else, EINVAL for "..", ENOENT when missing. */
+int dir_open_beneath(int dirfd, const char *rel);
+
+/* Like dir_open_beneath, cheaper (each component opened O_PATH | O_NOFOLLOW, not examined
+ * first; the capture's merge opens every path so): ".." refused (EINVAL), a symlink on the way
+ * fails (ELOOP or ENOTDIR), never leads out. O_PATH unless `readable`. The fd (close-on-exec) or -1 with errno. */
 int file_open_dir_beneath(int dirfd, const char *rel, bool readable);
 
 /* The parent directory of `rel` below `dirfd` (file_open_dir_beneath, O_PATH) and the last

@@ -19,6 +19,43 @@ const char *step_status_name(enum step_status s)
 	return (size_t)s < ARRAY_LEN(names) ? names[s] : "?";
 }
 
+const char *phase_name(enum phase p)
+{
+	static const char *const names[] = {"unpack", "build", "test", "install"};
+	return (size_t)p < ARRAY_LEN(names) ? names[p] : "?";
+}
+
+enum phase phase_from_name(const char *name)
+{
+	for (int k = 0; k < PHASE_N; k++)
+		if (!strcmp(name, phase_name((enum phase)k)))
+			return (enum phase)k;
+	return PHASE_N;
+}
+
+bool phases_any(const struct phases *p)
+{
+	for (int k = 0; p && k < PHASE_N; k++)
+		if (p->has[k])
+			return true;
+	return false;
+}
+
+/* A stamp's "phase NAME WALL CPU" line. */
+static void phase_line(struct phases *ph, const char *v)
+{
+	char name[16];
+	double wall, cpu;
+	if (sscanf(v, "%15s %lf %lf", name, &wall, &cpu) != 3)
+		return;
+	enum phase p = phase_from_name(name);
+	if (p == PHASE_N)
+		return;
+	ph->has[p] = true;
+	ph->wall[p] = wall;
+	ph->cpu[p] = cpu;
+}
+
 char *sha256_hex(const void *data, size_t len)
 {
 	struct digest d;
@@ -67,15 +104,10 @@ void stamp_free(struct stamp *s)
 	memset(s, 0, sizeof *s);
 }
 
-int stamp_read(const char *workdir, const char *id, struct stamp *s)
+int stamp_parse(char *text, struct stamp *s)
 {
 	memset(s, 0, sizeof *s);
 	s->exit_code = -1;
-	char *path = stamp_path(workdir, id);
-	char *text = read_file(path, NULL);
-	free(path);
-	if (!text)
-		return -1;
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
@@ -101,16 +133,32 @@ int stamp_read(const char *workdir, const char *id, struct stamp *s)
 			s->exit_code = atoi(v);
 		else if (!strcmp(k, "note"))
 			free(s->note), s->note = xstrdup(v);
+		else if (!strcmp(k, "phase"))
+			phase_line(&s->phases, v);
 	}
-	free(text);
 	if (!s->result || !s->hash) {
 		stamp_free(s);
+		s->exit_code = -1;
 		return -1;
 	}
 	return 0;
 }
 
-int stamp_write(const char *workdir, const char *id, const struct stamp *s)
+int stamp_read(const char *workdir, const char *id, struct stamp *s)
+{
+	memset(s, 0, sizeof *s);
+	s->exit_code = -1;
+	char *path = stamp_path(workdir, id);
+	char *text = read_file(path, NULL);
+	free(path);
+	if (!text)
+		return -1;
+	int r = stamp_parse(text, s);
+	free(text);
+	return r;
+}
+
+char *stamp_format(const char *id, const struct stamp *s)
 {
 	struct buf b = {0};
 	buf_printf(&b, "step %s\nresult %s\nhash %s\n", id, s->result, s->hash);
@@ -120,16 +168,25 @@ int stamp_write(const char *workdir, const char *id, const struct stamp *s)
 	           s->maxrss_kib, s->exit_code);
 	if (s->note)
 		buf_printf(&b, "note %s\n", s->note);
+	for (int k = 0; k < PHASE_N; k++)
+		if (s->phases.has[k])
+			buf_printf(&b, "phase %s %.3f %.3f\n", phase_name((enum phase)k), s->phases.wall[k], s->phases.cpu[k]);
+	return b.data;
+}
+
+int stamp_write(const char *workdir, const char *id, const struct stamp *s)
+{
+	char *text = stamp_format(id, s);
 	char *path = stamp_path(workdir, id);
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
 	int r = mkdir_p(path, 0755);
 	*slash = '/';
 	if (r == 0)
-		r = write_quick(path, b.data, b.len);
+		r = write_quick(path, text, strlen(text));
 	int e = errno;
 	free(path);
-	buf_free(&b);
+	free(text);
 	errno = e;
 	return r;
 }
@@ -190,6 +247,8 @@ char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *in
 		return xstrdup("interrupted last time");
 	if (!strcmp(s->result, "invalid"))
 		return s->note ? xstrdup(s->note) : xstrdup("invalidated");
+	if (!strcmp(s->result, "removed") || !strcmp(s->result, "removing"))
+		return xstrdup("removed by lfsbuild remove");
 	if (strcmp(s->result, "ok"))
 		return xasprintf("unknown result '%s'", s->result);
 	if (!strcmp(s->hash, hash))
@@ -286,6 +345,15 @@ static json_t *step_json(const struct step_report *s)
 	free(log);
 	if (!o)
 		die("cannot build run.json (out of memory?)");
+	if (phases_any(s->phases)) {   /* added after the fields above: run.json without it is unchanged */
+		json_t *ph = json_object();
+		for (int k = 0; k < PHASE_N; k++)
+			if (s->phases->has[k])
+				json_object_set_new(ph, phase_name((enum phase)k),
+				                    json_pack("{s:o, s:o}", "wall", json_fixed(s->phases->wall[k], 3, true),
+				                              "cpu", json_fixed(s->phases->cpu[k], 3, true)));
+		json_object_set_new(o, "phases", ph);
+	}
 	return o;
 }
 

@@ -4,7 +4,7 @@
  *   state/stamps/<step id>.stamp   one per step, written atomically (tmp + rename, no fsync:
  *                                  see docs/engine.md on what resume guarantees):
  *       step ch5/binutils-pass1
- *       result ok|failed|interrupted|running|invalid
+ *       result ok|failed|interrupted|running|invalid|removing|removed (lfsbuild remove)
  *       hash <sha256 of the input lines below>
  *       input recipe <sha256>            the recipe file's text
  *       input stage <sha256>             the stage's definition in book/stages
@@ -15,6 +15,7 @@
  *       input tests on|off               only for recipes with a %test section
  *       input dep STEP <hash>            each direct dependency's hash
  *       start <epoch> / wall <s> / cpu <s> / maxrss <KiB> / exit <status> / note <text>
+ *       phase NAME <wall s> <cpu s>      per phase measured (unpack, build, test, install)
  *   state/run.json                 the current (or last) run, rewritten at every event:
  *       {"version":1, "pid":N, "state":"running|done|failed|interrupted",
  *        "command":"lfsbuild -C ... build ...", "started":EPOCH, "updated":EPOCH, "jobs":N,
@@ -22,7 +23,9 @@
  *        "steps":[{"id":"ch5/binutils-pass1", "title":"...", "stage":"cross", "sbu_book":1.0,
  *                  "sbu_expect":1.0, "status":"pending|skipped|running|done|failed|interrupted|blocked|excluded",
  *                  "reason":"recipe changed", "start":EPOCH|null, "wall":S|null, "cpu":S|null,
- *                  "maxrss_kib":N|null, "exit":N|null, "log":"logs/ch5/binutils-pass1.log"}, ...]}
+ *                  "maxrss_kib":N|null, "exit":N|null, "log":"logs/ch5/binutils-pass1.log",
+ *                  "phases":{"unpack":{"wall":S,"cpu":S}, "build":..., "test":..., "install":...}
+ *                  (only when measured; only the phases that ran)}, ...]}
  *       steps in execution order; "pending" = will run in this invocation, "skipped" = up to
  *       date (wall/cpu/maxrss are then the stamp's from the run that built it), "excluded" = not
  *       selected by --until/--only/operands, "blocked" = a dependency failed.
@@ -43,20 +46,39 @@ enum step_status {
 /* "pending", "skipped", ... as written in run.json. */
 const char *step_status_name(enum step_status s);
 
+/* The phases of a step whose wall and CPU time are measured (docs/watching.md, "Phases"): the
+ * engine's unpacking of the sources, then the recipe's sections. */
+enum phase { PHASE_UNPACK, PHASE_BUILD, PHASE_TEST, PHASE_INSTALL, PHASE_N };
+struct phases {
+	bool has[PHASE_N];
+	double wall[PHASE_N], cpu[PHASE_N];
+};
+/* "unpack", "build", "test", "install". */
+const char *phase_name(enum phase p);
+/* The phase called `name`, or PHASE_N. */
+enum phase phase_from_name(const char *name);
+/* Was any phase measured? */
+bool phases_any(const struct phases *p);
+
 struct stamp {
-	char *result;           /* "ok", "failed", "interrupted", "running", "invalid" */
+	char *result;           /* "ok", "failed", "interrupted", "running", "invalid", "removing", "removed" */
 	char *hash;
 	struct strv inputs;     /* "recipe HEX", "dep ch5/gcc-pass1 HEX", ... (without "input ") */
 	double start, wall, cpu;
 	long maxrss_kib;
 	int exit_code;
 	char *note;             /* why it is invalid, or NULL */
+	struct phases phases;
 };
 
 /* WORKDIR/state/stamps/<id>.stamp (malloc'd). */
 char *stamp_path(const char *workdir, const char *id);
 /* Read a stamp: 0, or -1 if absent or unreadable (s is then empty). */
 int stamp_read(const char *workdir, const char *id, struct stamp *s);
+/* Parse a stamp's text (modified in place): 0, or -1 without a result or hash (s is then empty). */
+int stamp_parse(char *text, struct stamp *s);
+/* The text of a stamp, as stamp_write writes it (malloc'd). */
+char *stamp_format(const char *id, const struct stamp *s);
 /* Write a stamp atomically: tmp + rename, creating its directory. 0 or -1 with errno. */
 int stamp_write(const char *workdir, const char *id, const struct stamp *s);
 /* Mark a stamp invalid (it stays for its timings) with a note; no stamp: nothing. */
@@ -84,6 +106,7 @@ struct step_report {
 	double start, wall, cpu;     /* start 0: not started */
 	long maxrss_kib;
 	int exit_code;               /* -1: none */
+	const struct phases *phases; /* NULL or none measured: no "phases" */
 };
 
 struct run_report {

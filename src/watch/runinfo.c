@@ -35,6 +35,22 @@ static struct run_step *add_step(struct run_info *ri, size_t *cap)
 	return s;
 }
 
+/* run.json's "phases" of a step: {"build":{"wall":S,"cpu":S}, ...}; unknown names are left out. */
+static void phases_from_json(const json_t *o, struct phases *ph)
+{
+	const json_t *all = json_object_get(o, "phases");
+	for (int k = 0; json_is_object(all) && k < PHASE_N; k++) {
+		const json_t *one = json_object_get(all, phase_name((enum phase)k));
+		bool w, c;
+		double wall = json_get_num(one, "wall", 0, &w), cpu = json_get_num(one, "cpu", 0, &c);
+		if (json_is_object(one) && w && c) {
+			ph->has[k] = true;
+			ph->wall[k] = wall;
+			ph->cpu[k] = cpu;
+		}
+	}
+}
+
 /* The step `o` of run.json's "steps" (its id is known). */
 static void step_from_json(const json_t *o, struct run_step *s)
 {
@@ -58,6 +74,7 @@ static void step_from_json(const json_t *o, struct run_step *s)
 	s->has_wall = have_wall && s->start > 0;
 	s->maxrss_kib = (long)json_get_num(o, "maxrss_kib", -1, NULL);
 	s->exit_code = (int)json_get_num(o, "exit", -1, NULL);
+	phases_from_json(o, &s->phases);
 }
 
 int run_info_parse(const char *text, struct run_info *ri, char *err, size_t errlen)
@@ -140,11 +157,14 @@ static bool from_stamp(const char *workdir, struct run_step *s)
 		s->has_wall = strcmp(st.result, "running") != 0;
 		s->maxrss_kib = st.maxrss_kib;
 		s->exit_code = st.exit_code;
+		s->phases = st.phases;
 		if (s->status == ST_PENDING || !s->has_wall) {
 			if (!strcmp(st.result, "failed"))
 				s->status = ST_FAILED;
 			else if (!strcmp(st.result, "ok") || !strcmp(st.result, "invalid"))
 				s->status = ST_DONE;
+			else if (!strcmp(st.result, "removed") || !strcmp(st.result, "removing"))
+				s->status = ST_SKIPPED;   /* lfsbuild remove: a build leaves it out */
 			else
 				s->status = ST_INTERRUPTED;
 		}

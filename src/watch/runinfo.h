@@ -17,6 +17,7 @@ struct run_step {
 	bool has_wall;
 	long maxrss_kib;        /* -1: unknown */
 	int exit_code;          /* -1: none */
+	struct phases phases;   /* wall and CPU per phase, where measured (run.json's "phases", the stamp's) */
 	int lane;               /* set by run_lanes(): 0-based job slot lane, -1 if not drawn */
 };
 

@@ -124,6 +124,77 @@ static void put_stages(FILE *out, const struct run_info *ri, struct run_step **b
 	}
 }
 
+/* The CPU of a step summed over its measured phases. */
+static double phases_cpu(const struct run_step *s)
+{
+	double c = 0;
+	for (int k = 0; k < PHASE_N; k++)
+		c += s->phases.has[k] ? s->phases.cpu[k] : 0;
+	return c;
+}
+
+/* Most CPU over its phases first, then by id. */
+static int cmp_phase_cpu_desc(const void *a, const void *b)
+{
+	const struct run_step *x = *(const struct run_step *const *)a, *y = *(const struct run_step *const *)b;
+	double cx = phases_cpu(x), cy = phases_cpu(y);
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* One row of the phase table: a duration per phase ("-" where not measured), then the sum. */
+static void put_phase_row(FILE *out, const char *label, int w, const bool *has, const double *cpu)
+{
+	double sum = 0;
+	fprintf(out, "  %-*s", w, label);
+	for (int k = 0; k < PHASE_N; k++) {
+		fprintf(out, " %9s", has[k] ? fmt_duration(cpu[k]) : "-");
+		sum += has[k] ? cpu[k] : 0;
+	}
+	fprintf(out, " %9s\n", fmt_duration(sum));
+}
+
+/* CPU per phase (docs/watching.md, "Phases"): the totals of the steps that have phases, then the
+ * 10 steps with the most CPU. Nothing when no step has phases (a run before they were measured). */
+static void put_phases(FILE *out, struct run_step **bars, size_t nb)
+{
+	struct run_step **top = xcalloc(nb + 1, sizeof *top);
+	size_t n = 0;
+	bool has[PHASE_N] = {false};
+	double tot[PHASE_N] = {0};
+	for (size_t i = 0; i < nb; i++) {
+		if (!phases_any(&bars[i]->phases))
+			continue;
+		top[n++] = bars[i];
+		for (int k = 0; k < PHASE_N; k++) {
+			has[k] |= bars[i]->phases.has[k];
+			tot[k] += bars[i]->phases.has[k] ? bars[i]->phases.cpu[k] : 0;
+		}
+	}
+	if (n) {
+		qsort(top, n, sizeof *top, cmp_phase_cpu_desc);
+		size_t ntop = n < 10 ? n : 10;
+		int w = 18;
+		for (size_t i = 0; i < ntop; i++)
+			if ((int)strlen(top[i]->id) + 4 > w)
+				w = (int)strlen(top[i]->id) + 4;
+		fprintf(out, "\nCPU per phase (user + system; unpack: lfsbuild's own):\n  %-*s", w, "");
+		for (int k = 0; k < PHASE_N; k++)
+			fprintf(out, " %9s", phase_name((enum phase)k));
+		fprintf(out, " %9s\n", "total");
+		char *label = xasprintf("all %zu step%s", n, n == 1 ? "" : "s");
+		put_phase_row(out, label, w, has, tot);
+		free(label);
+		for (size_t i = 0; i < ntop; i++) {
+			label = xasprintf("%2zu. %s", i + 1, top[i]->id);
+			put_phase_row(out, label, w, top[i]->phases.has, top[i]->phases.cpu);
+			free(label);
+		}
+	}
+	free(top);
+}
+
 void run_write_summary(struct run_info *ri, double end, FILE *out)
 {
 	size_t nb;
@@ -131,5 +202,6 @@ void run_write_summary(struct run_info *ri, double end, FILE *out)
 	put_totals(out, ri, bars, nb, end);
 	put_top(out, ri, bars, nb, end);
 	put_stages(out, ri, bars, nb, end);
+	put_phases(out, bars, nb);
 	free(bars);
 }

@@ -66,6 +66,10 @@ static void put_step(FILE *out, const struct run_info *ri, const struct run_step
 		fprintf(out, ",\"maxrss_kib\":%ld", s->maxrss_kib);
 	if (s->exit_code >= 0)
 		fprintf(out, ",\"exit\":%d", s->exit_code);
+	for (int k = 0; k < PHASE_N; k++)   /* where measured: a trace without them is unchanged */
+		if (s->phases.has[k])
+			fprintf(out, ",\"%s_wall_s\":%.3f,\"%s_cpu_s\":%.3f", phase_name((enum phase)k), s->phases.wall[k],
+			        phase_name((enum phase)k), s->phases.cpu[k]);
 	fputs("}}", out);
 }
 

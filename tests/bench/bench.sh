@@ -40,19 +40,21 @@ else
 	s=$(section sched-b)
 	expect_in "a section sched-b" "## Scheduler vs --sequential: b (bench/sched.sh)" "$s"
 	for i in 1 2 3 4; do
-		ok "ch2/w$i's walls side by side" grep -qE "^\| ch2/w$i \| b \| 0\.[5-9] \| 1\.[0-9]+ \| [0-9.]+ \| 0\.[5-9] \| 1\.[0-9]+ \|" <<<"$s"
+		ok "ch2/w$i's walls side by side" grep -qE "^\| ch2/w$i \| b \| ([1-9][0-9]*\.[0-9]|0\.[5-9]) \| [0-9]+\.[0-9]+ \| [0-9.]+ \| ([1-9][0-9]*\.[0-9]|0\.[5-9]) \| [0-9]+\.[0-9]+ \|" <<<"$s"
 	done
 	fails "not the steps of other stages" grep -qE '\| ch(1/init|3/end) ' <<<"$s"
 	seq=$(sed -n 's/^| --sequential | \([0-9.]*\) s .*/\1/p' <<<"$s" | head -1)  # the first table: the walls
 	par=$(sed -n 's/^| scheduler -j2 | \([0-9.]*\) s .*/\1/p' <<<"$s" | head -1)  # the first table: the walls
 	ok "sequential: 4 steps of 0.5 s one after the other take 2 s or more ($seq s)" awk -v a="$seq" 'BEGIN { exit !(a >= 2.0) }'
-	ok "the scheduler at -j2 runs them two at a time ($par s)" awk -v a="$par" -v b="$seq" 'BEGIN { exit !(a < b * 0.8 && a >= 1.0) }'
+	# No ratio here: on a loaded machine the walls say little (the ratio is the benchmark's
+	# figure, not a test); that two ran at once is the check below.
+	ok "the scheduler at -j2 took at least two steps' time ($par s)" awk -v a="$par" 'BEGIN { exit !(a >= 1.0) }'
 	expect_in "the ratio against the goal" "Scheduler / sequential: **" "$s"
 	ok "where the cores went: --sequential never ran two steps at once" grep -qE '^\| --sequential \| [0-9]+ s .*\| 0 s \(0 %\) \| [0-9.]+ s \|$' <<<"$s"
 	ok "the scheduler did, for part of the time" grep -qE '^\| scheduler -j2 \| .*\| [1-9][0-9]* s \([1-9][0-9]* %\) \| [0-9.]+ s \|$' <<<"$s"
 	cp=$(sed -n 's/^| --sequential | .* | \([0-9.]*\) s |$/\1/p' <<<"$s")
-	ok "the critical path of four independent steps is one step's wall ($cp s)" awk -v a="$cp" 'BEGIN { exit !(a >= 0.5 && a < 1.0) }'
-	expect_in "the ratio for bench/all.sh" "<!-- bench-data sched b ratio=0." "$s"
+	ok "the critical path of four independent steps is one step's wall, not their sum ($cp s of $seq s)" awk -v a="$cp" -v s="$seq" 'BEGIN { exit !(a >= 0.5 && a <= s - 1.5) }'
+	expect_in "the ratio for bench/all.sh" "<!-- bench-data sched b ratio=" "$s"
 	ok "the scratch work dir is removed" test ! -e "$W-sched-b"
 	ok "WORKDIR's state is untouched" sh -c "cd '$W/state' && find . -type f ! -name lock ! -name run.json | sort | xargs md5sum | diff '$T/state.before' -"
 
@@ -95,14 +97,14 @@ else
 
 	# report.py timings: book/timings from the stamps, which lfsbuild then reads
 	ok "report.py timings" sh -c "LFSBUILD_BOOK='$BOOK' python3 '$ROOT/bench/report.py' timings '$W' >'$T/timings'"
-	ok "one line per step built, its wall in SBU (0.5 s a SBU: about 1 for a step of 0.5 s)" \
-		test "$(grep -cE '^ch2/w[1-4] (0\.9[0-9]|1\.[0-9][0-9])$' "$T/timings")" = 4
+	ok "one line per step built, its wall in SBU (0.5 s a SBU: 1 or more for a step of 0.5 s)" \
+		test "$(grep -cE '^ch2/w[1-4] (0\.9[0-9]|[1-9][0-9]*\.[0-9][0-9])$' "$T/timings")" = 4
 	cp -r "$BOOK" "$T/book-t" && cp "$T/timings" "$T/book-t/timings"
 	ok "lfsbuild reads it as book/timings" "$LFSBUILD" --book "$T/book-t" graph
 	lb -C "$W" build -j2 >/dev/null 2>&1   # nothing to do: run.json written again
 	ok "run.json: sbu_expect is the book's without book/timings" grep -q '"id":"ch2/w1",[^}]*"sbu_book":1.0,"sbu_expect":1.0,' "$W/state/run.json"
 	"$LFSBUILD" --book "$T/book-t" -C "$W" build -j2 >/dev/null 2>&1
-	ok "and the measured one with it" grep -qE '"id":"ch2/w1",[^}]*"sbu_book":1.0,"sbu_expect":(0\.9[0-9]?|1\.[0-9][0-9]?),' "$W/state/run.json"
+	ok "and the measured one with it" grep -qE '"id":"ch2/w1",[^}]*"sbu_book":1.0,"sbu_expect":(0\.9[0-9]?|[1-9][0-9]*\.[0-9][0-9]?),' "$W/state/run.json"
 
 	# all.sh --report-only, with an image and the login line of a transcript
 	qemu-img create -q -f qcow2 "$W/lfs.qcow2" 1G
@@ -116,9 +118,9 @@ else
 	expect_in "the SBU" "1 SBU = 0.5 s" "$s"
 	expect_in "per stage: b" "| b | 4 | " "$s"
 	expect_in "where the cores went" "Where the cores went: " "$s"
-	ok "the time with a step running and the critical path of stage b" grep -qE '^\| b \| [0-9]+ s \(0m0[0-9]s\) \| [0-9]+ % \| [0-9]+ s \([0-9]+ %\) \| [0-9]+ s \([0-9]+ %\) \| 0\.[5-9] s \|$' <<<"$s"
+	ok "the time with a step running and the critical path of stage b" grep -qE '^\| b \| [0-9]+ s \([0-9]+m[0-9]+s\) \| [0-9]+ % \| [0-9]+ s \([0-9]+ %\) \| [0-9]+ s \([0-9]+ %\) \| ([1-9][0-9]*\.[0-9]|0\.[5-9]) s \|$' <<<"$s"
 	expect_in "utilisation over the time steps ran" "the same over the time at least one step ran" "$s"
-	ok "per step with SBU" grep -qE '^\| ch2/w3 \| b \| 0\.[5-9] \| 1\.[0-9]+ \|' <<<"$s"
+	ok "per step with SBU" grep -qE '^\| ch2/w3 \| b \| ([1-9][0-9]*\.[0-9]|0\.[5-9]) \| [0-9]+\.[0-9]+ \|' <<<"$s"
 	expect_in "the image's size" "1 GiB virtual, 0 MiB (du)" "$s"
 	expect_in "the login prompt from the transcript" "| 12.3 s (from logs/boot-test.log) |" "$s"
 	expect_in "goal: boot under 60 s met" "| QEMU start to login prompt (TCG) | < 60 s | 12.3 s | yes |" "$s"

@@ -13,6 +13,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 book_setup diskfull
+# The drill is about the disk of the work directory: the build trees stay on it (with the
+# default auto, these small `disk` lines would put them on tmpfs of their own, in memory).
+export LFSBUILD_BUILD_TMPFS=off
 MNT=$T/mnt
 mkdir -p "$MNT"
 trap 'umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null; rm -rf "$T"' EXIT

@@ -83,9 +83,14 @@ for _ in $(seq 600); do grep -qx begin "$J" 2>/dev/null && break; sleep 0.1; don
 ok "the merge of ch1/many began (its journal says begin)" grep -qx begin "$J"
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
 ok "killed before it applied anything" test ! -e "$W/root/usr/many"
+ok "the stamp of ch1/many still says running" grep -qx "result running" "$W/state/stamps/ch1/many.stamp"
 out=$(lb build --capture on 2>&1); rc=$?
 ok "the next build succeeds" test "$rc" = 0
-expect_in "it says it completes the interrupted merge first (then the step runs again: its stamp said running)" "completing the merge of ch1/many" "$out"
+expect_in "it says it completes the interrupted merge first" "completing the merge of ch1/many" "$out"
+expect_in "... and writes the step's ok stamp from the journal" "ch1/many is merged and its stamp says ok" "$out"
+expect_in "ch1/many is not run again: up to date" "skip  ch1/many (up to date)" "$out"
+ok "... its stamp says ok" grep -qx "result ok" "$W/state/stamps/ch1/many.stamp"
+ok "... it ran once: one line in usr/many-runs" test "$(cat "$W/root/usr/many-runs")" = run
 ok "the root equals the one of an uninterrupted build" bash "$ROOT/tests/lib/compare-roots.sh" "$WON/root" "$W/root"
 ok "a file list for every step" test "$(ls "$W/packages" | grep -c '\.files$')" = 7
 ok "a package archive for every captured step (not ch2/nocap)" test "$(ls "$W/packages" | grep -c '\.tar\.zst$')" = 6

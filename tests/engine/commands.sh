@@ -28,7 +28,13 @@ mkdir -p "$T/outside" && touch "$T/outside/keep"
 ok "clean" lb clean
 ok "clean removed build/ and logs/" test ! -e "$W/build" -a ! -e "$W/logs"
 ok "clean kept the root and the state" test -d "$W/root/usr" -a -d "$W/state/stamps"
-ok "clean --all (the source cache is outside the work dir)" lb clean --all
+mkdir -p "$W/capture/ch1_x/upper" "$W/packages" && echo begin >"$W/capture/ch1_x/merge.journal" && : >"$W/packages/ch1_x.files"
+out=$(lb clean --all 2>&1)
+ok "clean --all (the source cache is outside the work dir)" test $? = 0
+ok "clean --all removed the captures (a journal there would replay into a fresh root)" test ! -e "$W/capture"
+ok "clean --all kept the package archives, and said so" test -f "$W/packages/ch1_x.files"
+expect_in "clean --all says it kept them" "kept the package archives and file lists $W/packages" "$out"
+rm -rf "$W/packages"
 ok "clean --all removed root and state" test ! -e "$W/root" -a ! -e "$W/state"
 ok "clean --all left the sources outside the work dir alone" test -f "$SRC/alpha-1.0.tar.gz"
 ok "clean --all left other files alone" test -f "$T/outside/keep"

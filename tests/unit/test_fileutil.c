@@ -230,6 +230,38 @@ static void test_open_beneath(void **state)
 	free(tree);
 }
 
+/* dir_open_beneath: the directories of that tree; a symlink on the way is never followed. */
+static void test_dir_open_beneath(void **state)
+{
+	(void)state;
+	char *tree = path_join(dir, "dirbeneath");
+	char *cmd = xasprintf("mkdir -p %s/usr/lib/sub && echo f > %s/usr/lib/f && ln -s /tmp %s/usr/dirlink && "
+	                      "ln -s lib %s/usr/rel", tree, tree, tree, tree);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	int root = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+	const char *good[] = {"", ".", "usr", "usr/lib", "./usr//lib/sub/"};
+	for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+		int fd = dir_open_beneath(root, good[i]);
+		assert_true(fd >= 0);
+		struct stat st;
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		close(fd);
+	}
+	struct { const char *rel; int err; } bad[] = {
+		{"usr/dirlink", ELOOP}, {"usr/rel/sub", ELOOP}, {"usr/lib/f", ENOTDIR}, {"usr/lib/f/x", ENOTDIR},
+		{"usr/../usr", EINVAL}, {"usr/none", ENOENT},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_int_equal(dir_open_beneath(root, bad[i].rel), -1);
+		assert_int_equal(errno, bad[i].err);
+	}
+	close(root);
+	free(tree);
+}
+
 static void test_symlink_destination_replaced(void **state)
 {
 	(void)state;
@@ -300,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_symlink_destination_replaced),
 		cmocka_unit_test(test_copy_sparse),
 		cmocka_unit_test(test_open_beneath),
+		cmocka_unit_test(test_dir_open_beneath),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,7 +86,7 @@ static char *packed(const char *w, const char *copy)
 	   u);
 	sh("rm -rf %s && mkdir -p %s && rmdir %s && cp -a %s %s", copy, copy, copy, root, copy);
 	struct capture_pack pack = {id.version, id.hash, NULL};
-	assert_int_equal(capture_merge(w, id.step, root, &pack, err, sizeof err), 0);
+	assert_int_equal(capture_merge(w, id.step, root, &pack, NULL, err, sizeof err), 0);
 	char *name = package_file_name(&id), *arch = xasprintf("%s/packages/%s", w, name);
 	assert_string_equal(name, "ch1_t-1.0-0123456789ab.tar.zst");
 	assert_true(path_exists(arch));
@@ -124,7 +124,7 @@ static void test_pack_unpack_merge_same_root(void **state)
 	sh("tar --zstd -xOf %s .LFSBUILD-FILES | cmp - %s/packages/ch1_t.files", arch, w);
 	sh("tar --zstd -xOf %s .LFSBUILD-INFO | grep -qx 'hash %s'", arch, HASH);
 	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), 0);
-	assert_int_equal(capture_merge(w2, id.step, root2, NULL, err, sizeof err), 0);
+	assert_int_equal(capture_merge(w2, id.step, root2, NULL, NULL, err, sizeof err), 0);
 	sh("bash %s/tests/lib/compare-roots.sh %s/root %s >&2", getenv("ROOT") ? getenv("ROOT") : ".", w, root2);
 	sh("cmp %s/packages/ch1_t.files %s/packages/ch1_t.files", w, w2);
 	sh("test ! -e %s/etc/gone && test ! -e %s/opt/old/f && test -f %s/opt/old/n", root2, root2, root2);

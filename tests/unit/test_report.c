@@ -315,11 +315,13 @@ static void test_written_reads_back(void **state)
 	(void)state;
 	char dir[] = "/tmp/test_report.XXXXXX";
 	assert_non_null(mkdtemp(dir));
+	/* ch5/a has phases (no test phase), the others none */
+	struct phases ph = {.has = {true, true, false, true}, .wall = {1.5, 80.25, 0, 4.3505}, .cpu = {0.5, 140, 0, 10.25049}};
 	struct step_report steps[3] = {
 		{"ch5/a", "A \"quoted\" caf\xc3\xa9 \\ </>", "cross", 1.005, 0.996, ST_DONE, "new", T0 + 0.0004999, 86.1005,
-		 150.25049, 1234, 0},
-		{"ch5/b", "not \xff UTF-8", "cross", 3.2, 8.555, ST_RUNNING, "recipe changed", T0 + 90.5, 0, 0, 0, -1},
-		{"ch6/c", NULL, "temp", 0.1, 0.1, ST_PENDING, NULL, 0, 0, 0, 0, -1},
+		 150.25049, 1234, 0, &ph},
+		{"ch5/b", "not \xff UTF-8", "cross", 3.2, 8.555, ST_RUNNING, "recipe changed", T0 + 90.5, 0, 0, 0, -1, NULL},
+		{"ch6/c", NULL, "temp", 0.1, 0.1, ST_PENDING, NULL, 0, 0, 0, 0, -1, NULL},
 	};
 	struct run_report r = {4242, "running", "lfsbuild -C /w build -j2", T0 + 0.1234, T0 + 100.9876, 2, 86.1005, steps, 3};
 	assert_int_equal(run_report_write(dir, &r), 0);
@@ -348,6 +350,11 @@ static void test_written_reads_back(void **state)
 	assert_true(a->has_wall && a->wall == fixed(86.1005, 3) && a->cpu == fixed(150.25049, 3));
 	assert_int_equal(a->maxrss_kib, 1234);
 	assert_int_equal(a->exit_code, 0);
+	assert_true(a->phases.has[PHASE_UNPACK] && a->phases.has[PHASE_BUILD] && a->phases.has[PHASE_INSTALL]);
+	assert_false(a->phases.has[PHASE_TEST]);
+	assert_true(a->phases.wall[PHASE_BUILD] == fixed(80.25, 3) && a->phases.cpu[PHASE_BUILD] == fixed(140, 3));
+	assert_true(a->phases.wall[PHASE_INSTALL] == fixed(4.3505, 3) && a->phases.cpu[PHASE_INSTALL] == fixed(10.25049, 3));
+	assert_false(phases_any(&ri.steps[1].phases) || phases_any(&ri.steps[2].phases));
 	assert_string_equal(b->title, "not ? UTF-8"); /* jansson takes UTF-8 only */
 	assert_int_equal(b->status, ST_RUNNING);
 	assert_true(b->start == fixed(T0 + 90.5, 3) && !b->has_wall);

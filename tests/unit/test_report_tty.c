@@ -39,8 +39,8 @@ static void give_plan(struct progress *p)
 static void write_other_run(const char *dir, enum step_status binutils)
 {
 	struct step_report steps[] = {
-		{"ch9/a", "A", "other", 5, 5, ST_RUNNING, "new", now_wall(), 0, 0, 0, -1},
-		{"ch5/binutils-pass1", "B", "other", 9, 9, binutils, "new", now_wall(), 0, 0, 0, -1},
+		{"ch9/a", "A", "other", 5, 5, ST_RUNNING, "new", now_wall(), 0, 0, 0, -1, NULL},
+		{"ch5/binutils-pass1", "B", "other", 9, 9, binutils, "new", now_wall(), 0, 0, 0, -1, NULL},
 	};
 	struct run_report rr = {getpid(), "running", "lfsbuild -C demo build -j9", now_wall(), now_wall(), 9, 0,
 	                        steps, ARRAY_LEN(steps)};

@@ -95,6 +95,33 @@ static void test_plan_user(void **state)
 	free(t);
 }
 
+/* A build tmpfs: attached at the build directory first of all the namespace's mounts (so the
+ * binds of the build directory take it), kept until then but not the command's; none without. */
+static void test_plan_build_tmpfs(void **state)
+{
+	(void)state;
+	char *argv[] = {"/bin/bash", NULL};
+	int keep[] = {5, -1};
+	enum sandbox_mode modes[] = {SANDBOX_USER, SANDBOX_CHROOT};
+	for (size_t m = 0; m < 2; m++) {
+		struct sandbox_spec s = base_spec(modes[m], argv);
+		s.keep_fds = keep;
+		char *t = plan_text(&s);
+		assert_null(strstr(t, "attach-tmpfs"));
+		free(t);
+		s.build_tmpfs = 9;
+		t = plan_text(&s);
+		const char *at = strstr(t, "attach-tmpfs /var/tmp/lfs-build/gcc (fd 9,");
+		assert_non_null(at);
+		assert_non_null(strstr(t, "keep 5, 9 until attach-tmpfs, close the rest"));
+		assert_true(strstr(t, "make-rprivate /") < at);
+		const char *bind = strstr(t, "bind-rw /var/tmp/lfs-build/gcc ");
+		assert_non_null(bind);
+		assert_true(at < bind);
+		free(t);
+	}
+}
+
 static void test_plan_chroot(void **state)
 {
 	(void)state;
@@ -575,6 +602,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_spawn_path_lookup),
 		cmocka_unit_test(test_spawn_chroot_needs_root),
 		cmocka_unit_test(test_spawn_pty),
+		cmocka_unit_test(test_plan_build_tmpfs),
 		cmocka_unit_test(test_spawn_chroot_mount_point_symlink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
