@@ -102,7 +102,8 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
 
 void runner_free(struct runner *r)
 {
-	for (size_t i = 0; i < r->man->n; i++) {
+	/* also after runner_init refused an option: what it set up so far */
+	for (size_t i = 0; r->man && r->res && i < r->man->n; i++) {
 		free(r->res[i].path);
 		free(r->res[i].sha256);
 	}
