@@ -7,6 +7,15 @@
 
 struct manifest;
 
+/* The book lfsbuild builds: its name and version (`lfsbuild --version`, the SBOM), the address
+ * of its pages (chapterNN/PAGE.html) and its release, 2025-03-05 00:00:00 UTC: the time of what
+ * has no date of its own (the SOURCE_DATE_EPOCH of a step without a dated source, the image's
+ * file systems without SOURCE_DATE_EPOCH). */
+#define BOOK_EDITION "12.3-systemd"
+#define BOOK_VERSION "LFS " BOOK_EDITION
+#define BOOK_URL "https://www.linuxfromscratch.org/lfs/view/12.3-systemd/"
+#define BOOK_RELEASE_EPOCH 1741132800LL
+
 enum step_mode { MODE_USER, MODE_HOST_ROOT, MODE_CHROOT };
 
 struct stage {

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "book/recipe.h"
 #include "cli/commands.h"
 #include "state/settings.h"
-
-#define BOOK_VERSION "LFS 12.3-systemd"
 
 static int cmd_help_run(struct config *cfg, int argc, char **argv);
 
@@ -22,7 +21,7 @@ static const struct command cmd_help = {
 static const struct command *const commands[] = {
 	&cmd_check_host, &cmd_sources, &cmd_fetch, &cmd_graph, &cmd_build, &cmd_status,
 	&cmd_log, &cmd_report, &cmd_restore, &cmd_shell, &cmd_image, &cmd_boot, &cmd_test, &cmd_all,
-	&cmd_files, &cmd_owner, &cmd_du, &cmd_remove, &cmd_clean, &cmd_help,
+	&cmd_files, &cmd_owner, &cmd_du, &cmd_remove, &cmd_sbom, &cmd_clean, &cmd_help,
 };
 
 const struct command *cli_find(const char *name)

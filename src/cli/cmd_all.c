@@ -47,11 +47,14 @@ static int run(struct config *cfg, int argc, char **argv)
 		}
 	}
 	char *pw = config_path(cfg, "root-password"), *w = shell_word(cfg->workdir);
+	char *sbom = cli_sbom_path(cfg->output);
 	printf("\nDone in %s. Your Linux From Scratch 12.3 (systemd) system:\n"
 	       "  image:          %s\n"
+	       "  its SBOM:       %s (CycloneDX: what it is made of)\n"
 	       "  root password:  in %s (mode 0600)\n"
 	       "  boot it:        lfsbuild -C %s boot    (serial console here; Ctrl-A X quits)\n",
-	       fmt_duration(now_mono() - t0), cfg->output, pw, w);
+	       fmt_duration(now_mono() - t0), cfg->output, sbom, pw, w);
+	free(sbom);
 	free(w);
 	free(pw);
 	return EXIT_OK;

@@ -72,6 +72,8 @@ static const struct optdef opts[] = {
 	{"root", 0, K_STR, F(image_root), "DIR", NULL, "image", "the tree to put on the disk (default WORKDIR/root)"},
 	{"output", 'o', K_STR, F(output), "FILE", NULL, "image", "the image to write (default WORKDIR/lfs.qcow2)"},
 	{"size", 0, K_STR, F(size), "SIZE", NULL, "image all", "virtual disk size (default 50G)"},
+	/* the same name as image's -o (lfsbuild.conf's `output` is the image's) */
+	{"output", 'o', K_STR, F(sbom_output), "FILE", NULL, "sbom", "the SBOM to write (default WORKDIR/lfs.cdx.json: beside the image)"},
 
 	{"net", 0, K_FLAG, F(net), NULL, NULL, "boot", "give the guest a network (QEMU user mode)"},
 	{"gui", 0, K_FLAG, F(gui), NULL, NULL, "boot", "open a window instead of the serial console"},

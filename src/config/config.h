@@ -57,6 +57,8 @@ struct config {
 	char *image_root;       /* --root DIR, default WORKDIR/root */
 	char *output;           /* -o FILE, default WORKDIR/lfs.qcow2 */
 	char *size;             /* --size SIZE, default 50G */
+	/* sbom */
+	char *sbom_output;      /* -o FILE; NULL: beside the image (cli_sbom_path), WORKDIR/lfs.cdx.json */
 	/* boot, test */
 	bool net;               /* --net */
 	bool gui;               /* --gui */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "book/recipe.h"
 #include "lib/exec.h"
 #include "disk/esp.h"
 #include "disk/gpt.h"
@@ -115,7 +116,7 @@ struct scratch {
  * every time the tools write is SOURCE_DATE_EPOCH, else the book's release date; mke2fs takes
  * its options from our file, not the host's /etc/mke2fs.conf; mcopy keeps the staged files'
  * times and names come in a sorted order (esp_stage); qemu-img writes in order (no -W). */
-#define LFS_RELEASE_EPOCH 1741132800LL   /* 2025-03-05, LFS 12.3 */
+#define LFS_RELEASE_EPOCH BOOK_RELEASE_EPOCH   /* 2025-03-05, LFS 12.3 */
 
 /* Debian 12's ext4 settings (e2fsprogs 1.47.0), pinned: another host's defaults (orphan_file,
  * metadata_csum_seed, another inode size) would make another file system. */

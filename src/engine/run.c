@@ -433,12 +433,21 @@ void runner_stage_env(const struct stage *st, const char *lfs, struct strv *env)
 		strv_push(env, expand_lfs(st->env.v[k], lfs));
 }
 
-/* The complete environment; `tops` are the sources' top directories (NULL entries: unknown). */
-static void compose_env(struct runner *r, size_t i, const struct view *v, char **tops, struct strv *env)
+long long runner_source_date(long long newest)
+{
+	return newest > 0 ? newest : BOOK_RELEASE_EPOCH;
+}
+
+/* The complete environment; `tops` are the sources' top directories (NULL entries: unknown),
+ * `sde` the step's SOURCE_DATE_EPOCH (runner_source_date). */
+static void compose_env(struct runner *r, size_t i, const struct view *v, char **tops, long long sde, struct strv *env)
 {
 	const struct recipe *rc = &r->set->steps[i];
 	runner_stage_env(&r->set->stages[rc->stage], v->lfs, env);
 	strv_push(env, xasprintf("LFS=%s", v->lfs));
+	/* reproducible builds: the time a tool writes into what it makes (docs/engine.md); like the rest
+	 * of what the engine adds here, no input of the stamp */
+	strv_push(env, xasprintf("SOURCE_DATE_EPOCH=%lld", sde));
 	strv_push(env, xasprintf("JOBS=%d", r->js->slots));
 	char *mf = jobserver_makeflags(r->js);
 	strv_push(env, xasprintf("MAKEFLAGS=%s", mf));
@@ -586,37 +595,43 @@ static int copy_files(struct runner *r, const struct recipe *rc, const struct vi
 	return rcode;
 }
 
-static int fill(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen);
+static int fill(struct runner *r, size_t i, const struct view *v, char **tops, long long *sde, char *errbuf,
+                size_t errlen);
 
 /* The slow part of starting a step, run in a child process: a fresh build directory, the
  * sources unpacked, the files, the script, the build directory given to the build uid.
- * `tops` receives the sources' top directories. */
-static int prepare(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
+ * `tops` receives the sources' top directories, *sde the step's SOURCE_DATE_EPOCH. */
+static int prepare(struct runner *r, size_t i, const struct view *v, char **tops, long long *sde, char *errbuf,
+                   size_t errlen)
 {
 	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
 		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
-	return fill(r, i, v, tops, errbuf, errlen);
+	return fill(r, i, v, tops, sde, errbuf, errlen);
 }
 
 /* prepare() for a build directory on the tmpfs `fd`: the host's directory an empty mount point
  * (the sandbox attaches the tmpfs there), the tree written into the tmpfs through the fd
  * (this child's /proc/self/fd/N: the tmpfs is mounted nowhere). */
-static int prepare_tmpfs(struct runner *r, size_t i, struct view *v, int fd, char **tops, char *errbuf, size_t errlen)
+static int prepare_tmpfs(struct runner *r, size_t i, struct view *v, int fd, char **tops, long long *sde, char *errbuf,
+                         size_t errlen)
 {
 	if (remove_tree(v->builddir) < 0 || mkdir_p(v->builddir, 0755) < 0)
 		return set_error(errbuf, errlen, "cannot make a fresh build directory %s: %s", v->builddir, strerror(errno));
 	char *host = v->builddir;
 	v->builddir = xasprintf("/proc/self/fd/%d/.", fd);
-	int rc = fill(r, i, v, tops, errbuf, errlen);
+	int rc = fill(r, i, v, tops, sde, errbuf, errlen);
 	free(v->builddir);
 	v->builddir = host;
 	return rc;
 }
 
-/* The fresh, empty build directory v->builddir filled: sources, files, script, owner. */
-static int fill(struct runner *r, size_t i, const struct view *v, char **tops, char *errbuf, size_t errlen)
+/* The fresh, empty build directory v->builddir filled: sources, files, script, owner; *sde the
+ * step's SOURCE_DATE_EPOCH. */
+static int fill(struct runner *r, size_t i, const struct view *v, char **tops, long long *sde, char *errbuf,
+                size_t errlen)
 {
 	const struct recipe *rc = &r->set->steps[i];
+	*sde = runner_source_date(-1);
 	for (size_t k = 0; k < rc->sources.n; k++) {
 		struct resolved_source *rs = resolve(r, rc->sources.v[k], false);
 		if (!rs || !rs->path)
@@ -625,11 +640,14 @@ static int fill(struct runner *r, size_t i, const struct view *v, char **tops, c
 		char err[1024];
 		if (check_source(rc->sources.v[k], rs, err, sizeof err) < 0)
 			return set_error(errbuf, errlen, "%s", err);
-		if (unpack_source(rs->path, v->builddir, rc->sources.v[k], &tops[k], err, sizeof err) < 0)
+		long long newest;
+		if (unpack_source(rs->path, v->builddir, rc->sources.v[k], &tops[k], &newest, err, sizeof err) < 0)
 			return set_error(errbuf, errlen,
 			             "cannot unpack source '%s': %s (if the cached file is damaged, `lfsbuild fetch --verify %s` "
 			             "checks it against the manifest and fetches it again)",
 			             rc->sources.v[k], err, rc->sources.v[k]);
+		if (k == 0)
+			*sde = runner_source_date(newest);
 	}
 	if (copy_files(r, rc, v, errbuf, errlen) < 0)
 		return -1;
@@ -831,14 +849,15 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 		char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 		char err[2048];
 		struct buf out = {0};
+		long long sde = 0;
 		bool restored = cache && r->capture && !rc->no_capture && restore_from_cache(r, i, job, &out);
 		int made = restored ? 0
-		         : job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, err, sizeof err)
-		                              : prepare(r, i, &v, tops, err, sizeof err);
+		         : job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, &sde, err, sizeof err)
+		                              : prepare(r, i, &v, tops, &sde, err, sizeof err);
 		if (restored) {
 			/* from the binary cache: no build directory */
 		} else if (made == 0) {
-			buf_puts(&out, "OK\n");
+			buf_printf(&out, "OK %lld\n", sde);
 			for (size_t k = 0; k < rc->sources.n; k++)
 				buf_printf(&out, "%s\n", tops[k] ? tops[k] : "");
 		} else {
@@ -882,9 +901,10 @@ static void read_phases(struct job *job, double wall, double cpu)
 }
 
 /* The preparing child's answer (read from job->prep_fd): what the binary cache said (warned and
- * logged), then CACHED (1: job->from_cache), or OK and the sources' top directories into `tops`
- * (0), or ERR and why (-1, errbuf). */
-static int read_answer(struct runner *r, struct job *job, char **tops, char *errbuf, size_t errlen)
+ * logged), then CACHED (1: job->from_cache), or "OK SOURCE_DATE_EPOCH" (into *sde) and the
+ * sources' top directories into `tops` (0), or ERR and why (-1, errbuf). */
+static int read_answer(struct runner *r, struct job *job, char **tops, long long *sde, char *errbuf,
+                       size_t errlen)
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	struct buf answer = {0};
@@ -904,7 +924,7 @@ static int read_answer(struct runner *r, struct job *job, char **tops, char *err
 	job->phases.wall[PHASE_UNPACK] = now_mono() - job->start_mono;
 	job->phases.cpu[PHASE_UNPACK] = job->prep_cpu;
 	char *cur = answer.data;
-	for (char *nl; cur && (nl = strchr(cur, '\n')) && !str_starts(cur, "OK\n") && !str_starts(cur, "ERR "); cur = nl + 1) {
+	for (char *nl; cur && (nl = strchr(cur, '\n')) && !str_starts(cur, "OK ") && !str_starts(cur, "ERR "); cur = nl + 1) {
 		*nl = '\0';
 		if (str_starts(cur, "NOTE ")) {
 			warnx("%s", cur + 5);
@@ -919,11 +939,14 @@ static int read_answer(struct runner *r, struct job *job, char **tops, char *err
 		}
 	}
 	int result = job->from_cache ? 1 : 0;
-	if (!result && (!cur || !str_starts(cur, "OK\n")))
+	if (!result && (!cur || !str_starts(cur, "OK ") || !strchr(cur, '\n')))
 		result = set_error(errbuf, errlen, "%s", cur && str_starts(cur, "ERR ") ? cur + 4
 		                                   : "the preparation of the build directory died");
+	if (result == 0) {
+		*sde = strtoll(cur + 3, NULL, 10);
+		cur = strchr(cur, '\n') + 1;
+	}
 	for (size_t k = 0; result == 0 && k < rc->sources.n; k++) {
-		cur += k == 0 ? 3 : 0; /* after "OK\n" */
 		char *nl = strchr(cur, '\n');
 		if (!nl)
 			break;
@@ -947,13 +970,14 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	int pfd[2] = {-1, -1}, devnull = -1, rcode = -1;
 	struct sandbox_plan *plan = NULL;
 
-	int got = read_answer(r, job, tops, errbuf, errlen);
+	long long sde = 0;
+	int got = read_answer(r, job, tops, &sde, errbuf, errlen);
 	if (got != 0) {
 		rcode = got;
 		goto out;
 	}
 	script = compose_script(r, i, &v);
-	compose_env(r, i, &v, tops, &env);
+	compose_env(r, i, &v, tops, sde, &env);
 	cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
 	open_phase_fd(job, &env);
@@ -1176,6 +1200,14 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 	return status;
 }
 
+/* SOURCE_DATE_EPOCH as the step would get it, without unpacking: the cached first source's newest
+ * member time, read from the archive (--explain, a shell in an existing build directory). */
+static long long first_source_date(struct runner *r, const struct recipe *rc)
+{
+	struct resolved_source *rs = rc->sources.n ? resolve(r, rc->sources.v[0], true) : NULL;
+	return runner_source_date(rs && rs->path ? unpack_newest_mtime(rs->path) : -1);
+}
+
 int runner_explain(struct runner *r, size_t i, FILE *out)
 {
 	const struct recipe *rc = &r->set->steps[i];
@@ -1188,7 +1220,7 @@ int runner_explain(struct runner *r, size_t i, FILE *out)
 			tops[k] = unpack_peek_top(rs->path);
 	}
 	struct strv env = {0};
-	compose_env(r, i, &v, tops, &env);
+	compose_env(r, i, &v, tops, first_source_date(r, rc), &env);
 	char *cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
 	char *bash = bash_for(&v);
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
@@ -1229,6 +1261,7 @@ int runner_explain(struct runner *r, size_t i, FILE *out)
 
 /* ---- the build directory for `lfsbuild shell STEP` ---- */
 
+
 /* The top directory of source k in an existing build directory: what unpack_source would call
  * it (the cached archive's first entry), else a directory named after the source; NULL if
  * neither is there. */
@@ -1261,15 +1294,17 @@ int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *err
 	view_init(r, i, &v);
 	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 	int rcode = 0;
+	long long sde = runner_source_date(-1);
 	if (mkdir_p(r->root, 0755) < 0) {
 		rcode = set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
 	} else if (is_dir(v.builddir)) {
 		for (size_t k = 0; k < rc->sources.n; k++)
 			tops[k] = existing_top(r, &v, rc->sources.v[k]);
+		sde = first_source_date(r, rc);
 	} else if (!runner_sources_ready(r, i)) { /* each missing one said, once */
 		rcode = set_error(errbuf, errlen, "not all of its sources are in the cache (above)");
 	} else {
-		if ((rcode = prepare(r, i, &v, tops, errbuf, errlen)) < 0)
+		if ((rcode = prepare(r, i, &v, tops, &sde, errbuf, errlen)) < 0)
 			remove_tree(v.builddir); /* no half-made directory for the next shell to take as is */
 		sv->prepared = rcode == 0;
 	}
@@ -1278,7 +1313,7 @@ int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *err
 		sv->builddir = xstrdup(v.builddir);
 		sv->builddir_in = xstrdup(v.builddir_in);
 		sv->cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
-		compose_env(r, i, &v, tops, &sv->env);
+		compose_env(r, i, &v, tops, sde, &sv->env);
 	}
 	for (size_t k = 0; k < rc->sources.n; k++)
 		free(tops[k]);

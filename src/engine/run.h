@@ -138,6 +138,10 @@ void step_view_free(struct step_view *sv);
  * `argv` and `keep` (fds); 0-2 are /dev/null until the caller says otherwise. */
 void runner_step_spec(struct runner *r, const struct step_view *sv, char **argv, const int *keep,
                       struct sandbox_spec *spec);
+/* A step's SOURCE_DATE_EPOCH given the newest member mtime of its first source (unpack_source;
+ * -1: none): that time when it is after the epoch, else the book's release (BOOK_RELEASE_EPOCH,
+ * book/recipe.h). */
+long long runner_source_date(long long newest);
 /* The stage's `env` lines with $LFS expanded to `lfs`, appended to env. */
 void runner_stage_env(const struct stage *st, const char *lfs, struct strv *env);
 /* WORKDIR/logs/<id>.log (malloc'd). */

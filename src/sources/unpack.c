@@ -42,8 +42,10 @@ static int copy_data(struct archive *ar, struct archive *aw)
 	}
 }
 
-/* Extract into `todir` (which exists). *not_archive is set when the file is no archive. */
-static int extract(const char *path, const char *todir, int flags, bool *not_archive, char *errbuf, size_t errlen)
+/* Extract into `todir` (which exists). *not_archive is set when the file is no archive; *newest
+ * (may be NULL) becomes the newest mtime of its members (seconds), or stays as it was without one. */
+static int extract(const char *path, const char *todir, int flags, bool *not_archive, long long *newest, char *errbuf,
+                   size_t errlen)
 {
 	if (not_archive)
 		*not_archive = false;
@@ -72,6 +74,8 @@ static int extract(const char *path, const char *todir, int flags, bool *not_arc
 			set_error(errbuf, errlen, "%s: %s", path, archive_error_string(a));
 			goto out;
 		}
+		if (newest && archive_entry_mtime_is_set(e) && (long long)archive_entry_mtime(e) > *newest)
+			*newest = (long long)archive_entry_mtime(e);
 		r = archive_write_header(w, e);
 		if (r < ARCHIVE_WARN) {
 			set_error(errbuf, errlen, "%s: %s: %s", path, entry_name(e), archive_error_string(w));
@@ -103,10 +107,11 @@ out:
 	return rc;
 }
 
-int unpack_source(const char *archive, const char *destdir, const char *name, char **top, char *errbuf,
-                  size_t errlen)
+int unpack_source(const char *archive, const char *destdir, const char *name, char **top, long long *newest,
+                  char *errbuf, size_t errlen)
 {
 	*top = NULL;
+	*newest = -1;
 	const char *base = strrchr(archive, '/') ? strrchr(archive, '/') + 1 : archive;
 	if (str_ends(base, ".patch") || str_ends(base, ".diff")) {
 		char *to = path_join(destdir, base);
@@ -126,9 +131,10 @@ int unpack_source(const char *archive, const char *destdir, const char *name, ch
 	bool not_archive;
 	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-	if (extract(archive, stage, flags, &not_archive, errbuf, errlen) < 0) {
+	if (extract(archive, stage, flags, &not_archive, newest, errbuf, errlen) < 0) {
 		remove_tree(stage);
 		free(stage);
+		*newest = -1;
 		if (!not_archive)
 			return -1;
 		char *to = path_join(destdir, base);
@@ -183,7 +189,31 @@ int unpack_archive(const char *archive, const char *dir, bool as_is, char *errbu
 	            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 	if (as_is)
 		flags |= ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS;
-	return extract(archive, dir, flags, NULL, errbuf, errlen);
+	return extract(archive, dir, flags, NULL, NULL, errbuf, errlen);
+}
+
+long long unpack_newest_mtime(const char *archive)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	long long newest = -1;
+	struct archive_entry *e;
+	if (archive_read_open_filename(a, archive, 1 << 16) == ARCHIVE_OK) {
+		int r;
+		while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+			if (archive_entry_mtime_is_set(e) && (long long)archive_entry_mtime(e) > newest)
+				newest = (long long)archive_entry_mtime(e);
+			if (archive_read_data_skip(a) < ARCHIVE_WARN) {
+				newest = -1;
+				break;
+			}
+		}
+		if (r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			newest = -1;
+	}
+	archive_read_free(a);
+	return newest;
 }
 
 char *unpack_peek_top(const char *archive)

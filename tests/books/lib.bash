@@ -3,8 +3,10 @@
 #                     file lists into $T/src (a cache dir), and writes $T/book/sources with their
 #                     sha256. Sets BOOK, SRC, W (the work dir) and the function lb (lfsbuild with them).
 #   layer_setup NAME  a layer of tests/books/layers/ in $T/layers/NAME, set in L (docs/layers.md).
-# The tarballs file: one "NAME VERSION" per line; each tarball NAME-VERSION.tar.gz holds
-# NAME-VERSION/ with a Makefile whose `all` writes built.txt and a file hello.txt.
+#   debian_source DIR NAME VERSION BOOKVERSION   a source of the Debian archive (below).
+# The tarballs file: one "NAME VERSION [MTIME]" per line; each tarball NAME-VERSION.tar.gz holds
+# NAME-VERSION/ with a Makefile whose `all` writes built.txt and a file hello.txt, every member
+# with the mtime MTIME (seconds since the epoch; default 0).
 book_setup() {
 	BOOK=$T/book SRC=$T/src W=$T/work
 	rm -rf "$BOOK" "$W"
@@ -17,13 +19,13 @@ book_setup() {
 tarballs() {
 	: >"$1/sources"
 	if [ -f "$1/tarballs" ]; then
-		while read -r name version; do
+		while read -r name version mtime; do
 			[ -n "$name" ] || continue
 			local d=$T/mk/$name-$version
 			mkdir -p "$d"
 			printf 'hello from %s %s\n' "$name" "$version" >"$d/hello.txt"
 			printf 'all:\n\techo built %s > built.txt\n' "$name" >"$d/Makefile"
-			tar -C "$T/mk" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+			tar -C "$T/mk" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@${mtime:-0}" \
 				-czf "$SRC/$name-$version.tar.gz" "$name-$version"
 			local sum
 			sum=$(sha256sum "$SRC/$name-$version.tar.gz" | cut -d' ' -f1)
@@ -31,6 +33,17 @@ tarballs() {
 				"$name" "$version" "$name" "$version" "$sum" >>"$1/sources"
 		done <"$1/tarballs"
 	fi
+}
+# debian_source DIR NAME VERSION BOOKVERSION: a source NAME that the book gives as NAME-BOOKVERSION
+# upstream (an MD5 only, as the book's) and that the cache holds as Debian's NAME_VERSION.orig.tar.gz
+# (Debian source package NAME VERSION-1), appended to DIR/sources; the tarball as tarballs() makes them.
+debian_source() {
+	local d=$T/mk/$2-$3 file=$2_$3.orig.tar.gz
+	mkdir -p "$d"
+	printf 'hello from %s %s (Debian)\n' "$2" "$3" >"$d/hello.txt"
+	tar -C "$T/mk" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -czf "$SRC/$file" "$2-$3"
+	printf 'source %s\n  upstream %s http://127.0.0.1:9/%s-%s.tar.gz md5=0123456789abcdef0123456789abcdef\n  debian %s %s %s-1 %s sha256=%s\n' \
+		"$2" "$4" "$2" "$4" "$3" "$2" "$3" "$file" "$(sha256sum "$SRC/$file" | cut -d' ' -f1)" >>"$1/sources"
 }
 # layer_setup NAME: copies tests/books/layers/NAME to $T/layers/NAME (its tarballs and sources
 # made as the book's); sets L to it.

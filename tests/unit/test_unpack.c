@@ -27,6 +27,7 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	sh("cd %s && mkdir -p mk/pkg-1.0/sub && echo hi > mk/pkg-1.0/sub/f && ln -s sub/f mk/pkg-1.0/l && "
+	   "find mk/pkg-1.0 -exec touch -h -d @1600000000 {} + && touch -d @1700000000 mk/pkg-1.0/sub/f && "
 	   "tar -C mk -cJf pkg-1.0.tar.xz pkg-1.0 && echo a > mk/x && echo b > mk/y && tar -C mk -czf flat.tar.gz x y && "
 	   "printf -- '--- a\\n+++ b\\n' > fix-1.patch && tar -C mk -czf dotted.tar.gz ./pkg-1.0", dir);
 	return 0;
@@ -46,8 +47,12 @@ static void test_top_dir(void **state)
 	char *arch = path_join(dir, "pkg-1.0.tar.xz"), *dest = path_join(dir, "b1"), *top = NULL;
 	char err[512];
 	mkdir_p(dest, 0755);
-	assert_int_equal(unpack_source(arch, dest, "pkg", &top, err, sizeof err), 0);
+	long long newest;
+	assert_int_equal(unpack_source(arch, dest, "pkg", &top, &newest, err, sizeof err), 0);
 	assert_string_equal(top, "pkg-1.0");
+	/* the newest member's mtime (sub/f; the directories and the link are older) */
+	assert_int_equal(newest, 1700000000);
+	assert_int_equal(unpack_newest_mtime(arch), 1700000000);
 	char *f = path_join(dest, "pkg-1.0/sub/f");
 	assert_true(path_exists(f));
 	free(f);
@@ -61,7 +66,7 @@ static void test_top_dir(void **state)
 	/* "./pkg-1.0/..." entries: the same top */
 	char *arch2 = path_join(dir, "dotted.tar.gz"), *dest2 = path_join(dir, "b2");
 	mkdir_p(dest2, 0755);
-	assert_int_equal(unpack_source(arch2, dest2, "pkg", &top, err, sizeof err), 0);
+	assert_int_equal(unpack_source(arch2, dest2, "pkg", &top, &newest, err, sizeof err), 0);
 	assert_string_equal(top, "pkg-1.0");
 	free(top);
 	free(arch);
@@ -76,7 +81,9 @@ static void test_flat_and_patch(void **state)
 	char *arch = path_join(dir, "flat.tar.gz"), *dest = path_join(dir, "b3"), *top = NULL;
 	char err[512];
 	mkdir_p(dest, 0755);
-	assert_int_equal(unpack_source(arch, dest, "flat", &top, err, sizeof err), 0);
+	long long newest;
+	assert_int_equal(unpack_source(arch, dest, "flat", &top, &newest, err, sizeof err), 0);
+	assert_true(newest > 0);
 	assert_string_equal(top, "flat");
 	char *f = path_join(dest, "flat/y");
 	assert_true(path_exists(f));
@@ -84,8 +91,10 @@ static void test_flat_and_patch(void **state)
 	free(top);
 	free(arch);
 	arch = path_join(dir, "fix-1.patch");
-	assert_int_equal(unpack_source(arch, dest, "fix", &top, err, sizeof err), 0);
+	assert_int_equal(unpack_source(arch, dest, "fix", &top, &newest, err, sizeof err), 0);
 	assert_string_equal(top, "fix-1.patch");
+	assert_int_equal(newest, -1);   /* no archive: no member times */
+	assert_int_equal(unpack_newest_mtime(arch), -1);
 	f = path_join(dest, "fix-1.patch");
 	char *t = read_file(f, NULL);
 	assert_string_equal(t, "--- a\n+++ b\n");
@@ -94,7 +103,7 @@ static void test_flat_and_patch(void **state)
 	free(top);
 	free(arch);
 	arch = path_join(dir, "missing.tar.gz");
-	assert_int_equal(unpack_source(arch, dest, "m", &top, err, sizeof err), -1);
+	assert_int_equal(unpack_source(arch, dest, "m", &top, &newest, err, sizeof err), -1);
 	assert_non_null(strstr(err, "missing.tar.gz"));
 	free(arch);
 	free(dest);
@@ -130,7 +139,8 @@ static void test_hostile_archives_refused(void **state)
 		char *arch = xasprintf("%s/%s.tar.gz", dir, names[i]), *dest = xasprintf("%s/b-%s", dir, names[i]);
 		char *top = NULL, err[512];
 		assert_int_equal(mkdir_p(dest, 0755), 0);
-		assert_int_equal(unpack_source(arch, dest, "evil", &top, err, sizeof err), -1);
+		long long newest;
+		assert_int_equal(unpack_source(arch, dest, "evil", &top, &newest, err, sizeof err), -1);
 		print_message("%s: %s\n", names[i], err);
 		assert_non_null(strstr(err, arch));
 		assert_null(top);
