@@ -53,6 +53,8 @@ static const struct optdef opts[] = {
 	{"snapshots", 0, K_FLAG, F(snapshots), NULL, "LFSBUILD_SNAPSHOTS", BUILD_CMDS, "keep a snapshot of the root at each stage boundary"},
 	{"tests", 0, K_FLAG, F(tests), NULL, NULL, BUILD_CMDS, "run the packages' test suites where the book does"},
 	{"capture", 0, K_STR, F(capture), "on|off", "LFSBUILD_CAPTURE", BUILD_CMDS, "keep each step's writes apart and merge them into the root, with a file list (default off)"},
+	{"cache", 0, K_STR, F(cache), "DIR", "LFSBUILD_CACHE", BUILD_CMDS, "with --capture on: the binary cache, package archives by input hash, looked up before a step runs and added to (default WORKDIR/packages)"},
+	{"cache-url", 0, K_STR, F(cache_url), "URL", "LFSBUILD_CACHE_URL", BUILD_CMDS, "with --capture on: a read-only binary cache over HTTP(S), asked after --cache (URL/NAME.tar.zst)"},
 	{"build-tmpfs", 0, K_STR, F(build_tmpfs), "on|off|auto", "LFSBUILD_BUILD_TMPFS", BUILD_CMDS, "build trees on a tmpfs: auto when the `disk` line fits in memory (default auto)"},
 	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
 	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated; kept in WORKDIR/root-password)"},
@@ -320,6 +322,11 @@ void config_finish(struct config *cfg)
 		char *b = path_abs(cfg->bookdir);
 		free(cfg->bookdir);
 		cfg->bookdir = b;
+	}
+	if (cfg->cache) {
+		char *c = *cfg->cache ? path_abs(cfg->cache) : NULL;
+		free(cfg->cache);
+		cfg->cache = c;
 	}
 	if (!cfg->size)
 		cfg->size = xstrdup("50G");

@@ -39,6 +39,8 @@ struct config {
 	bool tests;             /* --tests: run the packages' test suites */
 	char *build_tmpfs;      /* --build-tmpfs on|off|auto: build directories on a tmpfs (NULL: auto) */
 	char *capture;          /* --capture on|off: each step's writes captured and merged (NULL: off) */
+	char *cache;            /* --cache DIR: the binary cache (absolute; NULL: WORKDIR/packages) */
+	char *cache_url;        /* --cache-url URL: a read-only binary cache over HTTP(S), or NULL */
 	bool keep;              /* --keep: keep build directories of successful steps */
 	char *root_password;    /* --root-password PW (also in the config file) */
 	/* Settings of the new system (book/sysconfig.h). NULL: not given here (config_finish sets no

@@ -31,6 +31,10 @@
 #include <unistd.h>
 
 #include "book/recipe.h"
+#include "lib/fileutil.h"
+#include "packages/bincache.h"
+#include "packages/filelist.h"
+#include "packages/package.h"
 #include "sources/digest.h"
 #include "state/state.h"
 
@@ -54,30 +58,12 @@ char *capture_list_path(const char *workdir, const char *id)
 
 void capture_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			buf_puts(b, "\\\\");
-		else if (*s == '\n')
-			buf_puts(b, "\\n");
-		else if (*s == '\t')
-			buf_puts(b, "\\t");
-		else
-			buf_add(b, s, 1);
-	}
+	filelist_escape(b, s);
 }
 
 void capture_unescape(char *s)
 {
-	char *o = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1]) {
-			s++;
-			*o++ = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
+	filelist_unescape(s);
 }
 
 int capture_prepare(const char *workdir, const char *id, const char *root, char *errbuf, size_t errlen)
@@ -101,43 +87,6 @@ int capture_prepare(const char *workdir, const char *id, const char *root, char 
 }
 
 /* ---- paths below a directory fd, never through a link ---- */
-
-/* Open the directory `rel` ("" or "." is base itself) below `base`, each component O_NOFOLLOW.
- * O_PATH unless `readable`. The fd or -1 (errno). */
-static int open_dir_beneath(int base, const char *rel, bool readable)
-{
-	int fd = fcntl(base, F_DUPFD_CLOEXEC, 3);
-	char *copy = xstrdup(rel), *save = NULL;
-	for (char *c = strtok_r(copy, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		int next = !strcmp(c, "..") ? (errno = EINVAL, -1)
-		                            : openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		close(fd);
-		errno = e;
-		fd = next;
-	}
-	free(copy);
-	if (fd >= 0 && readable) {
-		int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		close(fd);
-		fd = r;
-	}
-	return fd;
-}
-
-/* The parent directory of `rel` below base (O_PATH) and its last component in *leaf. */
-static int open_parent(int base, const char *rel, char **leaf)
-{
-	char *copy = xstrdup(rel), *slash = strrchr(copy, '/');
-	*leaf = xstrdup(slash ? slash + 1 : copy);
-	if (slash)
-		*slash = '\0';
-	int fd = open_dir_beneath(base, slash ? copy : "", false);
-	free(copy);
-	return fd;
-}
 
 /* "/proc/self/fd/DIRFD/NAME": the l*xattr calls on it act on NAME itself, never through it. */
 static char *fd_path(int dirfd, const char *name)
@@ -282,7 +231,7 @@ static int walk(struct plan *pl, int ufd, const char *prefix)
 		char *rel = *prefix ? xasprintf("%s/%s", prefix, name) : xstrdup(name);
 		struct stat st, rst;
 		char *leaf;
-		int rp = open_parent(pl->root, rel, &leaf);
+		int rp = file_open_parent_beneath(pl->root, rel, &leaf);
 		bool in_root = rp >= 0 && fstatat(rp, leaf, &rst, AT_SYMLINK_NOFOLLOW) == 0;
 		if (rp >= 0)
 			close(rp);
@@ -317,7 +266,7 @@ static int to_trash(int rfd, const char *rel, int trash, const char *slot)
 	if (fstatat(trash, slot, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return 0;
 	char *leaf;
-	int p = open_parent(rfd, rel, &leaf);
+	int p = file_open_parent_beneath(rfd, rel, &leaf);
 	int rc;
 	if (p >= 0 && fstatat(p, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		rc = renameat(p, leaf, trash, slot);
@@ -335,7 +284,7 @@ static int apply_dir(int rfd, int ufd, int trash, char **f, bool opaque)
 	if (opaque && to_trash(rfd, rel, trash, slot) < 0)
 		return -1;
 	char *leaf;
-	int p = open_parent(rfd, rel, &leaf), rc = -1;
+	int p = file_open_parent_beneath(rfd, rel, &leaf), rc = -1;
 	struct stat st;
 	if (p < 0)
 		goto out;
@@ -346,7 +295,7 @@ static int apply_dir(int rfd, int ufd, int trash, char **f, bool opaque)
 	if (mkdirat(p, leaf, 0700) < 0 && errno != EEXIST)
 		goto out;
 	int d = openat(p, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int u = open_dir_beneath(ufd, rel, true);
+	int u = file_open_dir_beneath(ufd, rel, true);
 	if (d >= 0 && u >= 0 && fchown(d, (uid_t)strtoul(f[3], NULL, 10), (gid_t)strtoul(f[4], NULL, 10)) == 0 &&
 	    fchmod(d, (mode_t)strtoul(f[2], NULL, 8)) == 0 && copy_dir_xattrs(u, d) == 0)
 		rc = 0;
@@ -364,14 +313,14 @@ out:
 static int apply_move(int rfd, int ufd, int trash, const char *rel, unsigned line)
 {
 	char *leaf;
-	int up = open_parent(ufd, rel, &leaf), rp = -1, rc = -1;
+	int up = file_open_parent_beneath(ufd, rel, &leaf), rp = -1, rc = -1;
 	struct stat st;
 	if (up < 0 || fstatat(up, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		rc = errno == ENOENT ? 0 : -1;   /* moved already */
 		goto out;
 	}
 	free(leaf);
-	rp = open_parent(rfd, rel, &leaf);
+	rp = file_open_parent_beneath(rfd, rel, &leaf);
 	if (rp < 0)
 		goto out;
 	if (fstatat(rp, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
@@ -400,7 +349,7 @@ static int apply_times(int rfd, char **f)
 		ts[k].tv_nsec = *dot == '.' ? strtol(dot + 1, NULL, 10) : 0;
 	}
 	char *leaf;
-	int p = open_parent(rfd, f[3], &leaf);
+	int p = file_open_parent_beneath(rfd, f[3], &leaf);
 	int rc = p < 0 ? -1 : utimensat(p, leaf, ts, AT_SYMLINK_NOFOLLOW);
 	if (p >= 0)
 		close(p);
@@ -571,6 +520,23 @@ static void pause_for_tests(void)
 	}
 }
 
+/* The step's package archive, written whole, and put into the binary cache. Failures are warned:
+ * the merge goes on without an archive. */
+static void pack_upper(const char *workdir, const char *id, const char *upper, const char *list,
+                       const struct capture_pack *pack)
+{
+	struct package_id pid = {id, pack->version, pack->hash};
+	char *name = package_file_name(&pid), *pdir = path_join(workdir, "packages"), *out = path_join(pdir, name);
+	char err[1024];
+	if (package_pack(upper, list, &pid, out, err, sizeof err) < 0)
+		warnx("%s: no package archive: %s", id, err);
+	else if (pack->cache && bincache_store(pack->cache, out, err, sizeof err) < 0)
+		warnx("%s: its package archive %s is not in the cache %s: %s", id, out, pack->cache, err);
+	free(out);
+	free(pdir);
+	free(name);
+}
+
 /* The ok stamp's lines as "stamp" lines of the journal. */
 static void journal_stamp(struct buf *j, const char *id, const struct stamp *ok)
 {
@@ -583,8 +549,8 @@ static void journal_stamp(struct buf *j, const char *id, const struct stamp *ok)
 	free(text);
 }
 
-int capture_merge(const char *workdir, const char *id, const char *root, const struct stamp *ok, char *errbuf,
-                  size_t errlen)
+int capture_merge(const char *workdir, const char *id, const char *root, const struct capture_pack *pack,
+                  const struct stamp *ok, char *errbuf, size_t errlen)
 {
 	char *dir = capture_dir(workdir, id), *upper = path_join(dir, "upper");
 	char *jpath = path_join(dir, "merge.journal"), *lpath = capture_list_path(workdir, id);
@@ -602,7 +568,13 @@ int capture_merge(const char *workdir, const char *id, const char *root, const s
 		set_error(errbuf, errlen, "merge of %s: cannot read %s: %s", id, upper, strerror(errno));
 		goto out;
 	}
-	if (mkdir_p(pdir, 0755) < 0 || write_synced(lpath, pl.list.data, pl.list.len) < 0) {
+	if (mkdir_p(pdir, 0755) < 0) {
+		set_error(errbuf, errlen, "cannot create %s: %s", pdir, strerror(errno));
+		goto out;
+	}
+	if (pack)
+		pack_upper(workdir, id, upper, pl.list.data, pack);
+	if (write_synced(lpath, pl.list.data, pl.list.len) < 0) {
 		set_error(errbuf, errlen, "cannot write %s: %s", lpath, strerror(errno));
 		goto out;
 	}

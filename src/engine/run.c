@@ -32,6 +32,7 @@
 #include "engine/testsum.h"
 #include "sources/unpack.h"
 #include "engine/snapshot.h"
+#include "packages/package.h"
 #include "engine/phases.h"
 #include "engine/buildfs.h"
 
@@ -88,12 +89,21 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
 	r->capture = c && !strcmp(c, "on");
 	if (r->capture && !r->as_root)
 		return errorf("--capture on needs root (an overlay per step); lfsbuild runs as uid %u", (unsigned)getuid());
+	r->packages = config_path(cfg, "packages");
+	r->cache_dir = xstrdup(cfg->cache ? cfg->cache : r->packages);
+	r->cache = (struct bincache){.own = r->packages, .dir = r->cache_dir, .url = cfg->cache_url};
+	const char *u = cfg->cache_url;
+	if (u && !str_starts(u, "http://") && !str_starts(u, "https://") && !str_starts(u, "file://"))
+		return errorf("--cache-url wants an http:// or https:// URL (or file://), not '%s'", u);
+	if (!r->capture && (config_on_command_line("cache") || config_on_command_line("cache-url")))
+		warnx("--cache and --cache-url need --capture on (the cache holds the captured steps' archives): not used");
 	return 0;
 }
 
 void runner_free(struct runner *r)
 {
-	for (size_t i = 0; i < r->man->n; i++) {
+	/* also after runner_init refused an option: what it set up so far */
+	for (size_t i = 0; r->man && r->res && i < r->man->n; i++) {
 		free(r->res[i].path);
 		free(r->res[i].sha256);
 	}
@@ -108,6 +118,8 @@ void runner_free(struct runner *r)
 		free(b);
 	}
 	free(r->root);
+	free(r->packages);
+	free(r->cache_dir);
 	strv_free(&r->sysenv);
 	memset(r, 0, sizeof *r);
 }
@@ -666,6 +678,72 @@ static int fill(struct runner *r, size_t i, const struct view *v, char **tops, l
 	return 0;
 }
 
+char *runner_step_version(struct runner *r, size_t i)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	const struct source *src = rc->sources.n ? manifest_find(r->man, rc->sources.v[0]) : NULL;
+	if (!src)
+		return xstrdup("none");
+	struct resolved_source *rs = resolve(r, rc->sources.v[0], true);
+	const char *file = rs && rs->path ? strrchr(rs->path, '/') + 1 : NULL;
+	for (size_t k = 0; file && k < src->norigins; k++)
+		if (!strcmp(origin_unpack_file(&src->origins[k]), file) && src->origins[k].version)
+			return xstrdup(src->origins[k].version);
+	return xstrdup(src->version ? src->version : "none");
+}
+
+void runner_job_free(struct job *job)
+{
+	free(job->builddir);
+	free(job->log_path);
+	free(job->hash);
+	free(job->version);
+	free(job->from_cache);
+	job->builddir = job->log_path = job->hash = job->version = job->from_cache = NULL;
+}
+
+/* A line of the preparing child's answer: newlines of `text` as blanks. */
+static void answer_line(struct buf *out, const char *word, const char *text)
+{
+	buf_printf(out, "%s ", word);
+	for (const char *p = text; *p; p++)
+		buf_add(out, *p == '\n' ? " " : p, 1);
+	buf_puts(out, "\n");
+}
+
+/* In the preparing child: the step's package archive from the binary cache into its capture
+ * directory. The answer gets a line NOTE per thing the cache said, URLDEAD when the cache URL's
+ * host did not answer, CACHED PATH when the step was restored (then true). */
+static bool restore_from_cache(struct runner *r, size_t i, const struct job *job, struct buf *out)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	char err[1024];
+	if (capture_prepare(r->cfg->workdir, rc->id, r->root, err, sizeof err) < 0) {
+		answer_line(out, "NOTE", err);
+		return false;
+	}
+	char *dir = capture_dir(r->cfg->workdir, rc->id), *upper = path_join(dir, "upper"), *used = NULL;
+	struct package_id id = {rc->id, job->version, job->hash};
+	struct strv notes = {0};
+	bool dead = false;
+	int got = bincache_restore(&r->cache, &id, upper, &used, &notes, &dead);
+	for (size_t k = 0; k < notes.n; k++)
+		answer_line(out, "NOTE", notes.v[k]);
+	if (dead)
+		buf_puts(out, "URLDEAD\n");
+	if (got == 1) {
+		/* every captured step has its archive in WORKDIR/packages, also one from elsewhere */
+		if (bincache_store(r->packages, used, err, sizeof err) < 0)
+			answer_line(out, "NOTE", err);
+		answer_line(out, "CACHED", used);
+	}
+	strv_free(&notes);
+	free(used);
+	free(upper);
+	free(dir);
+	return got == 1;
+}
+
 void runner_place(struct runner *r, size_t i, struct buildfs_choice *c)
 {
 	unsigned long long avail = 0, total = 0;
@@ -702,11 +780,14 @@ static void place_build(struct runner *r, size_t i, struct job *job)
 	dprint(job->log_fd, "# build directory %s\n", c.why);
 }
 
-int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size_t errlen)
+int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struct job *job, char *errbuf,
+                 size_t errlen)
 {
 	const struct recipe *rc = &r->set->steps[i];
 	memset(job, 0, sizeof *job);
 	job->step = i;
+	job->hash = xstrdup(hash);
+	job->version = runner_step_version(r, i);
 	job->pid = job->prep_pid = -1;
 	job->out_fd = job->log_fd = job->prep_fd = job->phase_fd = job->tmpfs_fd = -1;
 	job->start = now_wall();
@@ -768,10 +849,14 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 		char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 		char err[2048];
 		struct buf out = {0};
-		long long sde;
-		int made = job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, &sde, err, sizeof err)
+		long long sde = 0;
+		bool restored = cache && r->capture && !rc->no_capture && restore_from_cache(r, i, job, &out);
+		int made = restored ? 0
+		         : job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, &sde, err, sizeof err)
 		                              : prepare(r, i, &v, tops, &sde, err, sizeof err);
-		if (made == 0) {
+		if (restored) {
+			/* from the binary cache: no build directory */
+		} else if (made == 0) {
 			buf_printf(&out, "OK %lld\n", sde);
 			for (size_t k = 0; k < rc->sources.n; k++)
 				buf_printf(&out, "%s\n", tops[k] ? tops[k] : "");
@@ -779,7 +864,7 @@ int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size
 			buf_printf(&out, "ERR %s", err);
 		}
 		ssize_t w = write(pp[1], out.data, out.len);
-		_exit(w == (ssize_t)out.len && str_starts(out.data, "OK") ? 0 : 1);
+		_exit(w == (ssize_t)out.len ? 0 : 1);
 	}
 	close(pp[1]);
 	job->prep_pid = pid;
@@ -815,10 +900,13 @@ static void read_phases(struct job *job, double wall, double cpu)
 	job->phase_fd = -1;
 }
 
-int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen)
+/* The preparing child's answer (read from job->prep_fd): what the binary cache said (warned and
+ * logged), then CACHED (1: job->from_cache), or "OK SOURCE_DATE_EPOCH" (into *sde) and the
+ * sources' top directories into `tops` (0), or ERR and why (-1, errbuf). */
+static int read_answer(struct runner *r, struct job *job, char **tops, long long *sde, char *errbuf,
+                       size_t errlen)
 {
-	size_t i = job->step;
-	const struct recipe *rc = &r->set->steps[i];
+	const struct recipe *rc = &r->set->steps[job->step];
 	struct buf answer = {0};
 	char chunk[4096];
 	ssize_t n;
@@ -835,6 +923,45 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	job->phases.has[PHASE_UNPACK] = true;
 	job->phases.wall[PHASE_UNPACK] = now_mono() - job->start_mono;
 	job->phases.cpu[PHASE_UNPACK] = job->prep_cpu;
+	char *cur = answer.data;
+	for (char *nl; cur && (nl = strchr(cur, '\n')) && !str_starts(cur, "OK ") && !str_starts(cur, "ERR "); cur = nl + 1) {
+		*nl = '\0';
+		if (str_starts(cur, "NOTE ")) {
+			warnx("%s", cur + 5);
+			dprint(job->log_fd, "lfsbuild: %s\n", cur + 5);
+		} else if (!strcmp(cur, "URLDEAD")) {
+			r->cache.url_dead = true;
+		} else if (str_starts(cur, "CACHED ")) {
+			job->from_cache = xstrdup(cur + 7);
+			job->captured = true;
+			dprint(job->log_fd, "lfsbuild: from cache: %s %s %s (%s): not built, its archive unpacked and merged\n",
+			       rc->id, job->version, job->hash, job->from_cache);
+		}
+	}
+	int result = job->from_cache ? 1 : 0;
+	if (!result && (!cur || !str_starts(cur, "OK ") || !strchr(cur, '\n')))
+		result = set_error(errbuf, errlen, "%s", cur && str_starts(cur, "ERR ") ? cur + 4
+		                                   : "the preparation of the build directory died");
+	if (result == 0) {
+		*sde = strtoll(cur + 3, NULL, 10);
+		cur = strchr(cur, '\n') + 1;
+	}
+	for (size_t k = 0; result == 0 && k < rc->sources.n; k++) {
+		char *nl = strchr(cur, '\n');
+		if (!nl)
+			break;
+		if (nl > cur)
+			tops[k] = xstrndup(cur, (size_t)(nl - cur));
+		cur = nl + 1;
+	}
+	buf_free(&answer);
+	return result;
+}
+
+int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen)
+{
+	size_t i = job->step;
+	const struct recipe *rc = &r->set->steps[i];
 	struct view v;
 	view_init(r, i, &v);
 	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
@@ -843,20 +970,11 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	int pfd[2] = {-1, -1}, devnull = -1, rcode = -1;
 	struct sandbox_plan *plan = NULL;
 
-	if (!answer.data || !str_starts(answer.data, "OK ") || !strchr(answer.data, '\n')) {
-		set_error(errbuf, errlen, "%s", answer.data && str_starts(answer.data, "ERR ") ? answer.data + 4
-		                                     : "the preparation of the build directory died");
+	long long sde = 0;
+	int got = read_answer(r, job, tops, &sde, errbuf, errlen);
+	if (got != 0) {
+		rcode = got;
 		goto out;
-	}
-	long long sde = strtoll(answer.data + 3, NULL, 10);
-	char *cur = strchr(answer.data, '\n') + 1;
-	for (size_t k = 0; k < rc->sources.n && cur && *cur; k++) {
-		char *nl = strchr(cur, '\n');
-		if (!nl)
-			break;
-		if (nl > cur)
-			tops[k] = xstrndup(cur, (size_t)(nl - cur));
-		cur = nl + 1;
 	}
 	script = compose_script(r, i, &v);
 	compose_env(r, i, &v, tops, sde, &env);
@@ -922,7 +1040,6 @@ out:
 	for (size_t k = 0; k < rc->sources.n; k++)
 		free(tops[k]);
 	free(tops);
-	buf_free(&answer);
 	strv_free(&env);
 	free(script);
 	free(cwd);
@@ -1016,7 +1133,9 @@ static int merge_capture(struct runner *r, struct job *job, int status, const st
 			warnx("cannot write the file list of %s: %s", rc->id, strerror(errno));
 		return status;
 	}
-	if (capture_merge(r->cfg->workdir, rc->id, r->root, ok, err, sizeof err) < 0) {
+	/* its package archive before the merge, unless it came from one */
+	struct capture_pack pack = {job->version, job->hash, r->cache_dir};
+	if (capture_merge(r->cfg->workdir, rc->id, r->root, job->from_cache ? NULL : &pack, ok, err, sizeof err) < 0) {
 		warnx("%s", err);
 		if (job->log_fd >= 0)
 			dprint(job->log_fd, "lfsbuild: %s\n", err);
@@ -1077,9 +1196,7 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 	runner_drop_tmpfs(r, job);
 	if (status == 0 && !r->cfg->keep)
 		remove_tree(job->builddir);
-	free(job->builddir);
-	free(job->log_path);
-	job->builddir = job->log_path = NULL;
+	runner_job_free(job);
 	return status;
 }
 

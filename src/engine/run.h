@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "lib/util.h"
+#include "packages/bincache.h"
 #include "state/state.h"
 
 struct config;
@@ -30,6 +31,9 @@ struct runner {
 	gid_t gid;
 	char *root;             /* $LFS on the host: WORKDIR/root */
 	bool capture;           /* --capture on: steps without `capture no` write into an overlay, merged after */
+	char *packages;         /* WORKDIR/packages: file lists and package archives */
+	char *cache_dir;        /* --cache DIR, else `packages` */
+	struct bincache cache;  /* where archives are looked up (with capture; packages/bincache.h) */
 	bool root_given;        /* $LFS already handed to the build uid in this run */
 	struct strv sysenv;     /* LFSBUILD_*=VALUE settings of the new system */
 	bool sysenv_loaded;
@@ -47,6 +51,9 @@ struct job {
 	int log_fd;
 	char *builddir;         /* on the host */
 	bool captured;          /* its writes go to WORKDIR/capture/<flat>/upper, merged when it succeeds */
+	char *hash;             /* its input hash: the name of its package archive */
+	char *version;          /* the version it builds (runner_step_version) */
+	char *from_cache;       /* restored from this archive (a path or URL) instead of run, else NULL */
 	char *log_path;
 	double start, start_mono;
 	const char *echo;       /* -v: the step id that prefixes its output lines on stdout, else NULL */
@@ -73,11 +80,15 @@ int runner_inputs(struct runner *r, size_t i, char *const *dep_ids, char *const 
                   const struct strv *old, struct strv *inputs);
 /* Are the sources of step `i` in the cache? Says which is not, and how to get it. */
 bool runner_sources_ready(struct runner *r, size_t i);
-/* Start step `i`: its log, $LFS for the build uid, its build directory's place (runner_place:
- * a tmpfs is made here, or the log says why not), then a child process (job->prep_pid) that
- * makes the build directory, unpacks the sources and writes the script. 0, or -1 with the reason
- * in errbuf (the log says it too when it could be opened). */
-int runner_start(struct runner *r, size_t i, struct job *job, char *errbuf, size_t errlen);
+/* Start step `i` whose input hash is `hash`: its log, $LFS for the build uid, its build
+ * directory's place (runner_place: a tmpfs is made here, or the log says why not), then a child
+ * process (job->prep_pid) that, with `cache` (and capture, for a step without `capture no`), first
+ * looks for the step's package archive in the binary cache and unpacks it into the step's capture
+ * directory (packages/bincache.h); else it makes the build directory, unpacks the sources and
+ * writes the script. 0, or -1 with the reason in errbuf (the log says it too when it could be
+ * opened). */
+int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struct job *job, char *errbuf,
+                 size_t errlen);
 struct buildfs_choice;
 /* Where step i's build directory would go now: a tmpfs or the disk, and why
  * (--build-tmpfs, its `disk` line, the memory available; engine/buildfs.h). */
@@ -85,18 +96,25 @@ void runner_place(struct runner *r, size_t i, struct buildfs_choice *c);
 /* Let go of the job's tmpfs, if any (runner_finish does; also for a step that never ran). */
 void runner_drop_tmpfs(struct runner *r, struct job *job);
 /* When the preparing child has ended (reaped by the caller): start the step's command through
- * the sandbox (job->pid). 0, or -1 with the reason in errbuf (and in the log). */
+ * the sandbox (job->pid). 0; 1 when the step came from the binary cache (job->from_cache; no
+ * process: runner_finish merges it); -1 with the reason in errbuf (and in the log). What the
+ * cache said (an archive set aside, a failed download) is warned and written to the log. */
 int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen);
 /* After the step ended: its wall and CPU per phase into job->phases (wall and cpu: the
  * command's, from its start in runner_launch; copied into `ok` too), drain its output, merge its
- * capture when it succeeded (its file list first; `ok`, the stamp its success writes, goes into
- * the merge's journal and is written by the merge: capture_merge), close the log with a footer,
- * move the test log, and remove the build directory when it succeeded (unless --keep); a build
- * directory on a tmpfs is copied to the disk when the step failed (for `lfsbuild shell STEP`) or
- * with --keep, then the tmpfs let go. The step's exit status: `status`, or 1 when the merge
- * failed. */
+ * capture when it succeeded (its package archive and file list first, no archive for one from the
+ * cache, which has one; `ok`, the stamp its success writes, goes into the merge's journal and is
+ * written by the merge: capture_merge), close the log with a footer, move the test log, and
+ * remove the build directory when it succeeded (unless --keep); a build directory on a tmpfs is
+ * copied to the disk when the step failed (for `lfsbuild shell STEP`) or with --keep, then the
+ * tmpfs let go. The step's exit status: `status`, or 1 when the merge failed. */
 int runner_finish(struct runner *r, struct job *job, int status, double wall, double cpu, long maxrss_kib,
                   struct stamp *ok);
+/* The version step i builds, as its package archive names it: its first source's, of the origin
+ * whose file is in the cache (the manifest's version otherwise); "none" without a source. */
+char *runner_step_version(struct runner *r, size_t i);
+/* Free the strings of a job (after runner_finish, or when runner_start failed). */
+void runner_job_free(struct job *job);
 /* Copy what the step wrote to its pipe into its log. false at EOF or error. */
 bool runner_drain(struct job *job);
 /* --explain: the sandbox plan, the environment and the command of step `i`. */

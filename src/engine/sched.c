@@ -30,6 +30,8 @@
 #include "state/state.h"
 #include "engine/testsum.h"
 #include "engine/snapshot.h"
+#include "packages/bincache.h"
+#include "packages/package.h"
 #include "engine/buildfs.h"
 
 struct node {
@@ -48,6 +50,7 @@ struct node {
 	struct phases phases;   /* of its run in this invocation */
 	int exit_code;
 	bool ran;               /* started in this invocation */
+	bool cached;            /* restored from the binary cache instead of run */
 	struct job job;
 };
 
@@ -241,6 +244,7 @@ static struct stamp node_stamp(struct build *b, size_t i, const char *result)
 	s.maxrss_kib = nd->maxrss;
 	s.exit_code = nd->exit_code;
 	s.phases = nd->phases;
+	s.note = nd->cached && !strcmp(result, "ok") ? nd->reason : NULL;  /* "from cache: ..." */
 	return s;
 }
 
@@ -381,7 +385,8 @@ static void start_step(struct build *b, size_t i)
 	if (!disk_guard(b, i))
 		return;
 	write_stamp(b, i, "running");
-	if (runner_start(&b->run, i, &nd->job, err, sizeof err) < 0) {
+	/* a step forced by --from or --only is built, never taken from the binary cache */
+	if (runner_start(&b->run, i, nd->hash, !nd->forced, &nd->job, err, sizeof err) < 0) {
 		start_failed(b, i, err, false);
 		return;
 	}
@@ -408,8 +413,16 @@ static void launch_step(struct build *b, size_t i, int wstatus)
 		return;
 	}
 	(void)wstatus;
-	if (runner_launch(&b->run, &nd->job, err, sizeof err) < 0) {
+	int got = runner_launch(&b->run, &nd->job, err, sizeof err);
+	if (got < 0) {
 		start_failed(b, i, err, true);
+		return;
+	}
+	if (got == 1) { /* from the binary cache: nothing runs, its archive is merged now */
+		struct rusage ru = {0};   /* its CPU: the preparing child's, which unpacked it */
+		ru.ru_utime.tv_sec = (time_t)nd->job.prep_cpu;
+		ru.ru_utime.tv_usec = (suseconds_t)((nd->job.prep_cpu - (double)ru.ru_utime.tv_sec) * 1e6);
+		finish_step(b, i, 0, &ru);
 		return;
 	}
 	int fl = fcntl(nd->job.out_fd, F_GETFL);
@@ -459,10 +472,13 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	          ru->ru_stime.tv_usec / 1e6;
 	nd->maxrss = ru->ru_maxrss;
 	nd->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
+	const struct recipe *r = &b->set.steps[i];
+	char *cached = nd->job.from_cache ? xasprintf("from cache: %s %s %s", r->id, nd->job.version, nd->job.hash) : NULL;
 	/* the stamp a success writes: a captured step's merge journal keeps it (capture_merge);
 	 * runner_finish puts the phases it measured into it */
 	struct stamp ok = node_stamp(b, i, "ok");
 	ok.exit_code = 0;
+	ok.note = cached;
 	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss, &ok);
 	nd->phases = nd->job.phases;
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
@@ -471,7 +487,6 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	if (b->nrunning == 0)
 		jobserver_reset(&b->js);
 	b->finished++;
-	const struct recipe *r = &b->set.steps[i];
 	if (b->signal && nd->exit_code != 0) {
 		nd->status = ST_INTERRUPTED;
 		write_stamp(b, i, "interrupted");
@@ -480,7 +495,13 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 			b->pg->interrupted(b->pg, &s);
 	} else if (nd->exit_code == 0) {
 		nd->status = ST_DONE;
-		if (r->sbu_reference) {   /* book/ch5/binutils-pass1.recipe: `sbu-reference yes` */
+		if (cached) {   /* the reason line, also run.json's reason and the stamp's note */
+			free(nd->reason);
+			nd->reason = cached;
+			cached = NULL;
+			nd->cached = true;
+			b->pg->note(b->pg, nd->reason);
+		} else if (r->sbu_reference) {   /* book/ch5/binutils-pass1.recipe: `sbu-reference yes` */
 			b->sbu = nd->wall;
 			sbu_write(b->cfg->workdir, b->sbu);
 		}
@@ -500,6 +521,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	                          nd->start, nd->wall, nd->cpu, nd->maxrss, nd->exit_code, &nd->phases};
 	timings_append(b->cfg->workdir, &rep, b->sbu);
 	write_report(b, "running");
+	free(cached);
 	if (nd->status == ST_DONE)
 		maybe_snapshot(b, r->stage);
 }
@@ -824,6 +846,13 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 		strv_add(&a, "--keep");
 	if (cfg->snapshots)
 		strv_add(&a, "--snapshots");
+	const char *more[] = {"capture", "cache", "cache-url"};
+	for (size_t k = 0; k < ARRAY_LEN(more); k++)
+		if (config_on_command_line(more[k])) {
+			const char *v = config_string(cfg, more[k]);
+			strv_push(&a, xasprintf("--%s", more[k]));
+			strv_add(&a, v ? v : "");
+		}
 	if (cfg->until) {
 		strv_add(&a, "--until");
 		strv_add(&a, cfg->until);
@@ -1060,10 +1089,11 @@ static int end_build(struct build *b, int argc, char **argv)
 {
 	const struct config *cfg = b->cfg;
 	int rc;
-	size_t nfailed = 0, ndone = 0;
+	size_t nfailed = 0, ndone = 0, ncached = 0;
 	for (size_t i = 0; i < b->g.n; i++) {
 		nfailed += b->nodes[i].status == ST_FAILED;
 		ndone += b->nodes[i].status == ST_DONE;
+		ncached += b->nodes[i].status == ST_DONE && b->nodes[i].cached;
 	}
 	if (b->signal) {
 		write_report(b, "interrupted");
@@ -1080,8 +1110,10 @@ static int end_build(struct build *b, int argc, char **argv)
 	} else {
 		write_report(b, "done");
 		if (!cfg->quiet) {
-			char *msg = xasprintf("build complete: %zu step%s run, %zu up to date, in %s", ndone,
-			                      ndone == 1 ? "" : "s", b->finished - ndone, fmt_duration(now_wall() - b->started));
+			char *from = ncached ? xasprintf(" (%zu from the cache)", ncached) : xstrdup("");
+			char *msg = xasprintf("build complete: %zu step%s run%s, %zu up to date, in %s", ndone,
+			                      ndone == 1 ? "" : "s", from, b->finished - ndone, fmt_duration(now_wall() - b->started));
+			free(from);
 			b->pg->note(b->pg, msg);
 			free(msg);
 		}
@@ -1125,6 +1157,10 @@ static int build_steps(struct build *b, int argc, char **argv)
 	/* and so is a removal (lfsbuild remove) */
 	if (remove_recover(b->cfg->workdir, b->run.root, &b->set, stdout) < 0)
 		return EXIT_FAILURE;
+	if (b->run.capture) { /* what a killed writer of archives left */
+		bincache_sweep(b->run.packages, true);
+		bincache_sweep(b->run.cache_dir, false);
+	}
 	if (keep_settings(b) < 0)
 		return EXIT_FAILURE;
 	if (stamps_and_reasons(b) < 0)
@@ -1136,6 +1172,34 @@ static int build_steps(struct build *b, int argc, char **argv)
 		return EXIT_FAILURE;
 	run_steps(b);
 	return end_build(b, argc, argv);
+}
+
+/* --explain with --capture on: the step's package archive, and whether a cache directory has it. */
+static void explain_archive(struct build *b, size_t k)
+{
+	char *v = runner_step_version(&b->run, k);
+	struct package_id id = {b->set.steps[k].id, v, b->nodes[k].hash};
+	char *name = package_file_name(&id), *found = NULL;
+	const char *dirs[] = {b->run.packages, b->run.cache_dir};
+	for (size_t d = 0; d < ARRAY_LEN(dirs) && !found; d++) {
+		char *p = path_join(dirs[d], name);
+		if (path_exists(p))
+			found = p;
+		else
+			free(p);
+	}
+	if (found)
+		printf("its package archive: %s (a build unpacks it instead of running the step, unless --from or --only "
+		       "forces the step)\n", found);
+	else if (strcmp(b->run.packages, b->run.cache_dir))
+		printf("its package archive: %s, in neither %s nor %s%s\n", name, b->run.packages, b->run.cache_dir,
+		       b->cfg->cache_url ? " (a build asks --cache-url for it)" : "");
+	else
+		printf("its package archive: %s, not in %s%s\n", name, b->run.packages,
+		       b->cfg->cache_url ? " (a build asks --cache-url for it)" : "");
+	free(found);
+	free(name);
+	free(v);
 }
 
 /* --explain STEP: what its inputs are and whether it is up to date. The exit status. */
@@ -1160,6 +1224,8 @@ static int explain(struct build *b)
 	printf("inputs (their sha256, the step's hash: %s):\n", nd->hash);
 	for (size_t q = 0; q < nd->inputs.n; q++)
 		printf("  %s\n", nd->inputs.v[q]);
+	if (b->run.capture && !b->set.steps[k].no_capture)
+		explain_archive(b, (size_t)k);
 	putchar('\n');
 	return runner_explain(&b->run, (size_t)k, stdout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -1180,9 +1246,10 @@ static int open_build(struct build *b)
 		return -1;
 	}
 	b->have_js = true;
-	if (runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js) < 0)
+	int r = runner_init(&b->run, b->cfg, &b->set, &b->man, &b->js);
+	b->have_runner = true; /* what it set up is freed also when it refused an option */
+	if (r < 0)
 		return -1;
-	b->have_runner = true;
 	return 0;
 }
 
@@ -1197,8 +1264,7 @@ static void close_build(struct build *b)
 		stamp_free(&nd->stamp);
 		free(nd->reason);
 		free(nd->error);
-		free(nd->job.builddir);
-		free(nd->job.log_path);
+		runner_job_free(&nd->job);
 	}
 	free(b->nodes);
 	free(b->rep);

@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Write the tree `dir` to `out` (a .tar.zst, pax with xattrs and ACLs), atomically. The tree was
+/* Write the tree `dir` to `out` (a .tar.zst, pax with xattrs and ACLs; entries "./usr/..."),
+ * atomically: tree_pack of packages/tree.h, the packer of the package archives too. The tree was
  * made by the steps: libarchive's disk reader is physical (a symlink is archived as a symlink,
  * never descended), and each file's data is read by lfsbuild through file_open_beneath (no
  * symlink followed on the way, only the inode the reader described). */

@@ -139,6 +139,44 @@ int dir_open_beneath(int dirfd, const char *rel)
 	return at;
 }
 
+int file_open_dir_beneath(int dirfd, const char *rel, bool readable)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	char *copy = xstrdup(rel), *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		int next = !strcmp(c, "..") ? (errno = EINVAL, -1)
+		                            : openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		errno = e;
+		fd = next;
+	}
+	free(copy);
+	if (fd >= 0 && readable) {
+		int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		errno = e;
+		fd = r;
+	}
+	return fd;
+}
+
+int file_open_parent_beneath(int dirfd, const char *rel, char **leaf)
+{
+	char *copy = xstrdup(rel), *slash = strrchr(copy, '/');
+	*leaf = xstrdup(slash ? slash + 1 : copy);
+	if (slash)
+		*slash = '\0';
+	int fd = file_open_dir_beneath(dirfd, slash ? copy : "", false);
+	int e = errno;
+	free(copy);
+	errno = e;
+	return fd;
+}
+
 /* Copy [off, off+len) of `in` to `out` at out_off+off. */
 static int copy_range(int in, int out, off_t off, off_t len, uint64_t out_off)
 {

@@ -4,6 +4,7 @@
  * is written beside itself and renamed into place (a symlink there is replaced, never followed).
  * The source's last path component is the one checked: its directories are lfsbuild's own. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,6 +27,15 @@ int file_open_beneath(int dirfd, const char *shown, const char *rel, char *errbu
  * with errno: ELOOP when a component is a symlink (never followed), ENOTDIR when it is something
  * else, EINVAL for "..", ENOENT when missing. */
 int dir_open_beneath(int dirfd, const char *rel);
+
+/* Like dir_open_beneath, cheaper (each component opened O_PATH | O_NOFOLLOW, not examined
+ * first; the capture's merge opens every path so): ".." refused (EINVAL), a symlink on the way
+ * fails (ELOOP or ENOTDIR), never leads out. O_PATH unless `readable`. The fd (close-on-exec) or -1 with errno. */
+int file_open_dir_beneath(int dirfd, const char *rel, bool readable);
+
+/* The parent directory of `rel` below `dirfd` (file_open_dir_beneath, O_PATH) and the last
+ * component of `rel` in *leaf (malloc'd, also on failure). The fd or -1 with errno. */
+int file_open_parent_beneath(int dirfd, const char *rel, char **leaf);
 
 /* Copy the data extents of `in` (SEEK_DATA/SEEK_HOLE, copy_file_range, read/write where that
  * cannot) to `out` at offset `out_off`; holes stay holes. The number of data bytes copied, or -1

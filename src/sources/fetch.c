@@ -358,76 +358,153 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 	return 0;
 }
 
-/* Download `url` into the sink; 0, or -1 with the reason in `why`. */
-static int transfer_url(struct run *r, struct sink *s, const char *url, struct buf *why)
+/* A transfer of `url` with lfsbuild's settings: redirects, failure on an HTTP error, a connect
+ * timeout, a stall limit (less than 1 KiB/s for `stall` seconds), the protocols allowed. The
+ * data goes to `write(data, 1, n, user)`; curl's message to `err` (CURL_ERROR_SIZE). */
+static CURL *easy_new(const char *url, char *err, curl_write_callback write, void *user, long connect_timeout,
+                      long stall)
 {
 	CURL *c = curl_easy_init();
-	if (!c) {
-		buf_puts(why, "libcurl could not start a transfer");
-		return -1;
-	}
-	char err[CURL_ERROR_SIZE] = "";
+	if (!c)
+		return NULL;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, user);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, r->connect_timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, connect_timeout);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, r->stall_time);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall);
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "lfsbuild/" LFSBUILD_VERSION);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,ftp,file");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
-	CURLcode rc = curl_easy_perform(c);
+	return c;
+}
+
+/* Why the transfer `c` ended with `rc` (not CURLE_OK), into `why`; `werr`: the errno of a failed
+ * write, 0 if none. true when the host itself did not answer (the next URLs on it are skipped). */
+static bool transfer_failure(CURL *c, CURLcode rc, const char *err, int werr, struct buf *why)
+{
 	long code = 0;
 	curl_off_t connect_us = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_us);
-	curl_easy_cleanup(c);
-	if (rc == CURLE_OK)
-		return 0;
 	const char *detail = err[0] ? err : curl_easy_strerror(rc);
 	switch (rc) {
 	case CURLE_HTTP_RETURNED_ERROR:
 		buf_printf(why, "HTTP %ld", code);
-		break;
+		return false;
 	case CURLE_COULDNT_RESOLVE_HOST:
 		buf_printf(why, "host not found (%s)", detail);
-		host_mark_bad(r, url, why->data);
-		break;
+		return true;
 	case CURLE_COULDNT_CONNECT:
 		buf_printf(why, "connection refused or host unreachable (%s)", detail);
-		host_mark_bad(r, url, why->data);
-		break;
+		return true;
 	case CURLE_OPERATION_TIMEDOUT:
 		buf_printf(why, "timeout (%s)", detail);
-		if (connect_us == 0)
-			host_mark_bad(r, url, why->data);
-		break;
+		return connect_us == 0;
 	case CURLE_PARTIAL_FILE:
 		buf_printf(why, "truncated download (%s)", detail);
-		break;
+		return false;
 	case CURLE_WRITE_ERROR:
-		if (s->werr)
-			buf_printf(why, "cannot write to the cache: %s", strerror(s->werr));
+		if (werr)
+			buf_printf(why, "cannot write it: %s", strerror(werr));
 		else
 			buf_printf(why, "%s", detail);
-		break;
+		return false;
 	case CURLE_FILE_COULDNT_READ_FILE:
 		buf_printf(why, "not found (%s)", detail);
-		break;
+		return false;
 	default:
 		buf_printf(why, "%s", detail);
-		break;
+		return false;
 	}
-	return -1;
+}
+
+/* Download `url` into the sink; 0, or -1 with the reason in `why`. */
+static int transfer_url(struct run *r, struct sink *s, const char *url, struct buf *why)
+{
+	char err[CURL_ERROR_SIZE] = "";
+	CURL *c = easy_new(url, err, on_data, s, r->connect_timeout, r->stall_time);
+	if (!c) {
+		buf_puts(why, "libcurl could not start a transfer");
+		return -1;
+	}
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK && transfer_failure(c, rc, err, s->werr, why))
+		host_mark_bad(r, url, why->data);
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* fetch_url's sink: the bytes to a file descriptor. */
+struct fd_sink {
+	int fd;
+	int werr;
+};
+
+static size_t on_fd_data(char *p, size_t size, size_t nmemb, void *user)
+{
+	struct fd_sink *s = user;
+	size_t n = size * nmemb, left = n;
+	while (left) {
+		ssize_t w = write(s->fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			s->werr = errno;
+			return 0;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	return n;
+}
+
+static long env_seconds(const char *name, long dflt)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return dflt;
+	char *end;
+	long n = strtol(v, &end, 10);
+	return *end || n < 1 ? dflt : n;
+}
+
+int fetch_url(const char *url, int fd, struct buf *why)
+{
+	char err[CURL_ERROR_SIZE] = "";
+	struct fd_sink s = {fd, 0};
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		buf_puts(why, "libcurl could not start");
+		return -1;
+	}
+	CURL *c = easy_new(url, err, on_fd_data, &s, env_seconds("LFSBUILD_FETCH_TIMEOUT", 5),
+	                   env_seconds("LFSBUILD_FETCH_STALL", 20));
+	int result = -1;
+	if (!c) {
+		buf_puts(why, "libcurl could not start a transfer");
+	} else {
+		CURLcode rc = curl_easy_perform(c);
+		long code = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		if (rc == CURLE_OK)
+			result = 0;
+		else if ((rc == CURLE_HTTP_RETURNED_ERROR && (code == 404 || code == 410)) || rc == CURLE_FILE_COULDNT_READ_FILE)
+			result = 1;
+		else if (transfer_failure(c, rc, err, s.werr, why))
+			result = -2;
+		curl_easy_cleanup(c);
+	}
+	curl_global_cleanup();
+	return result;
 }
 
 /* Copy a local file into the sink; 0, or -1 with the reason in `why`. */
@@ -815,15 +892,6 @@ static void *display(void *arg)
 	return NULL;
 }
 
-static long env_seconds(const char *name, long dflt)
-{
-	const char *v = getenv(name);
-	if (!v || !*v)
-		return dflt;
-	char *end;
-	long n = strtol(v, &end, 10);
-	return *end || n < 1 ? dflt : n;
-}
 
 /* A .part left by a killed run is removed when no run holds its lock. */
 static void sweep_parts(const char *dir, const struct source *const *list, size_t n)

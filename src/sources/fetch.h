@@ -58,6 +58,12 @@ struct source_state {
 };
 void fetch_source_state(const struct fetch_places *pl, const struct source *src, struct source_state *st);
 
+/* Download `url` (http, https, ftp, file) into the open file `fd` with the limits of `lfsbuild
+ * fetch` (LFSBUILD_FETCH_TIMEOUT to connect, LFSBUILD_FETCH_STALL without progress). 0; 1 when it
+ * is not there (HTTP 404 or 410, no such file); -1 another failure, -2 the host did not answer
+ * (the reason in `why` for both). For the binary cache's --cache-url (packages/bincache.c). */
+int fetch_url(const char *url, int fd, struct buf *why);
+
 /* `lfsbuild fetch` over the `n` sources of `list`: up to 4 at once, with progress, a line per
  * failed provider and a summary. Honours cfg->verify, dry_run, quiet, verbose. Returns 0 when
  * every source is cached and verified, 1 otherwise. */

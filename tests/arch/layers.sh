@@ -11,7 +11,7 @@
 
 SRC=${1:-$ROOT/src}
 # The areas from bottom to top with their ranks; areas of one rank may not include each other.
-RANKS=${LAYERS_RANKS:-"lib:0 config:1 book:2 sources:3 state:4 watch:5 engine:6 disk:7 provenance:7 cli:8"}
+RANKS=${LAYERS_RANKS:-"lib:0 config:1 book:2 sources:3 state:4 watch:5 packages:5 engine:6 disk:7 provenance:7 cli:8"}
 # Includes forbidden whatever the ranks say (FROM>TO).
 FORBIDDEN=${LAYERS_FORBIDDEN:-"watch>disk engine>disk disk>engine disk>watch"}
 MAX_LINES=${LAYERS_MAX_LINES:-120}
