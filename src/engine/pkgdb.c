@@ -12,6 +12,7 @@
 
 #include "book/recipe.h"
 #include "engine/capture.h"
+#include "packages/filelist.h"
 #include "state/state.h"
 
 /* A list written this long before its step's stamp says the step started is from an earlier
@@ -20,35 +21,27 @@
 
 /* ---- reading the lists ---- */
 
+/* One entry line of a list (packages/filelist's reader, the one parser of the format) into e. */
 static int parse_entry(char *line, struct pkg_entry *e)
 {
-	char *f[9];
-	size_t n = 0;
-	for (char *c = line; c && n < 9; n++) {
-		f[n] = c;
-		c = strchr(c, '\t');
-		if (c)
-			*c++ = '\0';
-	}
-	if (n != 9)
+	struct filelist_entry fe;
+	if (!filelist_parse_line(line, &fe))
 		return -1;
 	static const char *const whats[] = {"new", "changed", "replaced", "deleted"};
 	e->what = 0;
 	for (size_t k = 0; k < ARRAY_LEN(whats); k++)
-		if (!strcmp(f[0], whats[k]))
+		if (!strcmp(fe.what, whats[k]))
 			e->what = "ncrd"[k];
-	if (!e->what || strlen(f[1]) != 1 || !strchr("fdlcbps-", f[1][0]) || strlen(f[6]) > 64)
+	if (!e->what || strlen(fe.sha256) > 64)
 		return -1;
-	e->type = f[1][0];
-	e->mode = (unsigned)strtoul(f[2], NULL, 8);
-	e->uid = (unsigned)strtoul(f[3], NULL, 10);
-	e->gid = (unsigned)strtoul(f[4], NULL, 10);
-	e->size = strtoull(f[5], NULL, 10);
-	strcpy(e->sha256, f[6]);
-	capture_unescape(f[7]);
-	capture_unescape(f[8]);
-	e->target = xstrdup(f[7]);
-	e->path = xstrdup(f[8]);
+	e->type = fe.type;
+	e->mode = fe.mode;
+	e->uid = (unsigned)fe.uid;
+	e->gid = (unsigned)fe.gid;
+	e->size = fe.size;
+	strcpy(e->sha256, fe.sha256);
+	e->target = xstrdup(fe.target);
+	e->path = xstrdup(fe.path);
 	return 0;
 }
 
