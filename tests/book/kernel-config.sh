@@ -45,9 +45,19 @@ done
 dups=$(sed -n 's/^CONFIG_\([A-Z0-9_]*\)=.*/\1/p; s/^# CONFIG_\([A-Z0-9_]*\) is not set$/\1/p' "$FRAG" | sort | uniq -d)
 ok "no option is set twice in the fragment${dups:+ ($dups)}" test -z "$dups"
 fails "no module (=m) in the fragment: the boot has no initramfs" grep -q '^CONFIG_.*=m$' "$FRAG"
-# The recipe still takes the user's whole config with --kernel-config.
+# What the small base (allnoconfig) leaves off and the boot cannot do without.
+for opt in BINFMT_ELF BINFMT_SCRIPT PCI ACPI EFI EFI_STUB BLK_DEV VIRTIO_PCI VIRTIO_BLK VIRTIO_NET \
+	SERIAL_8250_CONSOLE EXT4_FS VFAT_FS EFIVAR_FS UNIX SYSVIPC POSIX_MQUEUE SMP MODULES; do
+	ok "the fragment turns on CONFIG_$opt" grep -qx "CONFIG_$opt=y" "$FRAG"
+done
+
+# The recipe: allnoconfig unless LFSBUILD_KERNEL_BASE=defconfig; --kernel-config as before.
+expect_in "ch10/kernel starts from allnoconfig by default" 'base=${LFSBUILD_KERNEL_BASE:-allnoconfig}' "$(cat "$RECIPE")"
+expect_in "ch10/kernel takes defconfig as the base on request" 'allnoconfig|defconfig) ;;' "$(cat "$RECIPE")"
 expect_in "ch10/kernel merges the fragment" 'merge_config.sh -m .config "$frag"' "$(cat "$RECIPE")"
 expect_in "ch10/kernel still takes the user's whole config" 'cp -v "$LFSBUILD_KERNEL_CONFIG" .config' "$(cat "$RECIPE")"
+expect_in "ch10/kernel runs modules_install only with module support (a user's config may lack it)" \
+	"if grep -qx 'CONFIG_MODULES=y' .config; then make modules_install; fi" "$(cat "$RECIPE")"
 
 # The recipe's survival check, taken from the recipe and run on a made-up fragment and .config.
 mkdir "$T/tree"
@@ -73,4 +83,4 @@ expect_in "it names the option that should be off" \
 expect_in "it names a changed string" \
 	"CONFIG_DRM_PANIC_SCREEN: the fragment wants 'CONFIG_DRM_PANIC_SCREEN=\"kmsg\"', olddefconfig left 'CONFIG_DRM_PANIC_SCREEN=\"user\"'" "$out"
 expect_in "its last line names them all" \
-	"did not survive olddefconfig on the defconfig base: CONFIG_VIRTIO_BLK CONFIG_EXPERT CONFIG_DRM_PANIC_SCREEN" "$out"
+	"did not survive olddefconfig on the allnoconfig base: CONFIG_VIRTIO_BLK CONFIG_EXPERT CONFIG_DRM_PANIC_SCREEN" "$out"
