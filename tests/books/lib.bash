@@ -65,3 +65,16 @@ max_overlap() {
 }
 # lb_bg: lfsbuild in the background; $! is lfsbuild itself (a function's subshell would not be).
 lb_bg() { "$LFSBUILD" --book "$BOOK" -C "$W" --sources "$SRC" "$@" & }
+
+# remove_book_setup: the book tests/books/remove (du.sh, remove.sh) with its host victim
+# directory ($T/host/victim, whose file has the content of ch1/base's usr/share/pkg/dir/file)
+# named in ch1/strip.recipe; sets R=$W/root. regular TREE: its regular files, each inode once,
+# as "FILES BYTES" (a count of its own, independent of lfsbuild's).
+remove_book_setup() {
+	book_setup remove
+	mkdir -p "$T/host/victim"
+	echo same >"$T/host/victim/file"
+	sed -i "s|@VICTIM@|$T/host/victim|" "$BOOK/ch1/strip.recipe"
+	R=$W/root
+}
+regular() { find "$1" -type f -printf '%i %s\n' | sort -u -k1,1 | awk '{n++; s+=$2} END {print n+0, s+0}'; }

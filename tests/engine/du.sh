@@ -10,13 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 	skip "du" "needs root (--capture on: an overlay per step)"
 	exit 0
 fi
-book_setup remove
-mkdir -p "$T/host/victim"
-echo same >"$T/host/victim/file"   # the same content as ch1/base's usr/share/pkg/dir/file
-sed -i "s|@VICTIM@|$T/host/victim|" "$BOOK/ch1/strip.recipe"
-R=$W/root
-# the regular files of a tree, each inode once: "FILES BYTES" (an independent count for du's total)
-regular() { find "$1" -type f -printf '%i %s\n' | sort -u -k1,1 | awk '{n++; s+=$2} END {print n+0, s+0}'; }
+remove_book_setup
 
 ok "help du" lb help du
 expect_in "du --help names --bytes" "--bytes" "$(lb du --help 2>&1)"
