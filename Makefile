@@ -6,7 +6,7 @@
 #   make bench      run the benchmark scripts (figures go to docs/BENCHMARKS.md)
 
 CC      ?= cc
-PKGS    := libcurl libarchive libcrypto zlib jansson
+PKGS    := libcurl libarchive libcrypto zlib jansson libzstd
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wno-unused-parameter

@@ -19,6 +19,7 @@
 #include "lib/util.h"
 #include "packages/filelist.h"
 #include "packages/tree.h"
+#include "packages/zstream.h"
 #include "sources/digest.h"
 
 #define INFO_MAX (64 << 10)
@@ -331,10 +332,10 @@ int package_unpack(int fd, const char *shown, const struct package_id *want, con
 	                                        ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	int rc = -1, cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		set_error(errbuf, errlen, "%s: cannot read it: %s", shown, strerror(errno));
+	/* the whole stream first: a changed byte anywhere fails its checksum before anything is
+	 * written (the file list below checks what the tar says, not every byte of it) */
+	if (zstream_check(fd, shown, errbuf, errlen) < 0)
 		goto out;
-	}
 	if (archive_read_open_fd(u.a, fd, 1 << 16) != ARCHIVE_OK) {
 		const char *why = archive_error_string(u.a);
 		set_error(errbuf, errlen, "%s: cannot read it: %s", shown, why ? why : "not a tar.zst");

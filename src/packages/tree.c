@@ -13,6 +13,7 @@
 
 #include "lib/fileutil.h"
 #include "lib/util.h"
+#include "packages/zstream.h"
 
 #define OVL_XATTR "trusted.overlay."
 
@@ -199,14 +200,13 @@ int tree_pack(const char *dir, const char *out, const struct tree_pack *o, char 
 	archive_read_disk_set_symlink_physical(disk);
 	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
 	int rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	archive_write_add_filter_zstd(w);
 	archive_write_set_format_pax(w);
 	if (rootfd < 0) {
 		set_error(errbuf, errlen, "cannot open %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 || archive_write_open_fd(w, fd) != ARCHIVE_OK) {
+	if (fd < 0 || zstream_open_write(w, fd, 3) != ARCHIVE_OK) {
 		set_error(errbuf, errlen, "cannot write %s: %s", part, fd < 0 ? strerror(errno) : archive_error_string(w));
 		goto out;
 	}

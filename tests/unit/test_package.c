@@ -2,7 +2,8 @@
  * merge, then unpacked and merged on a copy of the old root gives the same root (owners, modes,
  * xattrs, a file capability, hard link, symlink, device node, FIFO, a sparse file, a deletion, a
  * replaced directory; the overlay's own xattrs and whiteouts not in the archive); and archives
- * that must be refused: another step's hash, a byte changed, a file whose content is not the one
+ * that must be refused: another step's hash, any byte changed (the stream's checksum), a stream
+ * without a content checksum, a file whose content is not the one
  * its list says, an entry that would be written through a symlink out of the tree. As root. */
 #include "unit.h"
 
@@ -21,6 +22,7 @@
 #include "engine/capture.h"
 #include "lib/util.h"
 #include "packages/package.h"
+#include "packages/zstream.h"
 #include "state/state.h"
 
 #define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -159,17 +161,54 @@ static void test_refuses_another_steps_archive(void **state)
 	free(root2);
 }
 
+/* zstream_check on the file at `path`. */
+static int check_stream(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	int rc = zstream_check(fd, path, err, errlen);
+	close(fd);
+	return rc;
+}
+
 static void test_refuses_a_changed_byte(void **state)
 {
 	(void)state;
 	needs_root();
 	char *w = path_join(dir, "w"), *w2 = path_join(dir, "w2"), *root2 = path_join(w2, "root"), err[2048];
 	char *arch = packed(w, root2);
-	struct stat st;
-	assert_int_equal(stat(arch, &st), 0);
-	sh("printf 'X' | dd of=%s bs=1 seek=%lld conv=notrunc 2>/dev/null", arch, (long long)st.st_size / 2);
+	size_t len;
+	char *orig = read_file(arch, &len);
+	assert_non_null(orig);
+	assert_int_equal(check_stream(arch, err, sizeof err), 0);
+	char *tar = xasprintf("%s/orig.tar", dir);
+	sh("zstd -dcq %s > %s", arch, tar);
+	/* each byte of the archive changed in turn (every bit flipped): the stream check refuses every
+	 * change that changes the tar; without the content checksum about one in twenty went through
+	 * with a changed tar. A few bits of a zstd stream change nothing it decodes to (zstd -d, an
+	 * independent decoder, says so): those may pass, and must be few. */
+	int same = 0;
+	for (size_t pos = 0; pos < len; pos++) {
+		orig[pos] ^= 0xff;
+		assert_int_equal(write_file_atomic(arch, orig, len, 0644), 0);
+		if (check_stream(arch, err, sizeof err) == 0) {
+			char *cmd = xasprintf("zstd -dcq %s 2>/dev/null | cmp -s - %s", arch, tar);
+			if (system(cmd) != 0)
+				fail_msg("a change of byte %zu of %zu changed the tar and was not seen", pos, len);
+			free(cmd);
+			same++;
+		}
+		orig[pos] ^= 0xff;
+	}
+	fprintf(stderr, "%d of %zu changed bytes decode to the same tar (taken), the others refused\n", same, len);
+	assert_true(same * 100 < (int)len);
+	free(tar);
+	/* and one of them on the way in: refused, the file named, nothing merged */
+	orig[len / 2] ^= 0xff;
+	assert_int_equal(write_file_atomic(arch, orig, len, 0644), 0);
 	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), -1);
 	assert_non_null(strstr(err, arch)); /* the file is named */
+	free(orig);
 	free(arch);
 	free(w);
 	free(w2);
@@ -183,14 +222,18 @@ struct entry {
 };
 
 /* A package archive with `list` (entries after the header line) and these entries, its info right. */
-static void craft(const char *path, const char *list, const struct entry *e, size_t n)
+static void craft(const char *path, const char *list, const struct entry *e, size_t n, bool plain_zstd)
 {
 	char *files = xasprintf("# lfsbuild file list of ch1/t\n%s", list), *sum = sha256_hex(files, strlen(files));
 	char *info = xasprintf("format 1\nstep ch1/t\nversion 1.0\nhash %s\nfiles-sha256 %s\n", HASH, sum);
 	struct archive *a = archive_write_new();
-	archive_write_add_filter_zstd(a);
 	archive_write_set_format_pax(a);
-	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	if (plain_zstd) /* libarchive's own zstd writer: no content checksum */
+		assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK), assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+	else /* as lfsbuild writes them: a crafted archive whose stream is sound, to reach the checks after */
+		assert_int_equal(zstream_open_write(a, fd, 3), ARCHIVE_OK);
 	struct entry head[] = {{PACKAGE_INFO, 'f', info}, {PACKAGE_FILES, 'f', files}};
 	for (size_t k = 0; k < n + 2; k++) {
 		const struct entry *x = k < 2 ? &head[k] : &e[k - 2];
@@ -209,9 +252,33 @@ static void craft(const char *path, const char *list, const struct entry *e, siz
 	}
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
+	close(fd);
 	free(files);
 	free(sum);
 	free(info);
+}
+
+static void test_refuses_a_stream_without_checksum(void **state)
+{
+	(void)state;
+	needs_root();
+	char *w2 = path_join(dir, "w2"), *root2 = path_join(w2, "root"), *arch = path_join(dir, "plain.tar.zst"), err[2048];
+	char *x_sum = sha256_hex("x\n", 2);
+	char *list = xasprintf("new\tf\t0644\t0\t0\t2\t%s\t-\tx\n", x_sum);
+	struct entry e[] = {{"x", 'f', "x\n"}};
+	craft(arch, list, e, 1, true);
+	sh("rm -rf %s && mkdir -p %s", w2, root2);
+	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), -1);
+	assert_non_null(strstr(err, "content checksum"));
+	/* the same archive, written with the checksum: taken */
+	craft(arch, list, e, 1, false);
+	sh("rm -rf %s && mkdir -p %s", w2, root2);
+	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), 0);
+	free(x_sum);
+	free(list);
+	free(arch);
+	free(w2);
+	free(root2);
 }
 
 static void test_refuses_content_not_its_list(void **state)
@@ -222,7 +289,7 @@ static void test_refuses_content_not_its_list(void **state)
 	char *a_sum = sha256_hex("a\n", 2);
 	char *list = xasprintf("new\tf\t0644\t0\t0\t2\t%s\t-\tx\n", a_sum);
 	struct entry e[] = {{"x", 'f', "b\n"}};
-	craft(arch, list, e, 1);
+	craft(arch, list, e, 1, false);
 	sh("rm -rf %s && mkdir -p %s", w2, root2);
 	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), -1);
 	assert_non_null(strstr(err, "x: sha256"));
@@ -243,7 +310,7 @@ static void test_writes_through_no_symlink(void **state)
 	char *x_sum = sha256_hex("x\n", 2);
 	char *list = xasprintf("new\tl\t0777\t0\t0\t0\t-\t%s\tevil\nnew\tf\t0644\t0\t0\t2\t%s\t-\tevil/x\n", outside, x_sum);
 	struct entry e[] = {{"evil", 'l', outside}, {"evil/x", 'f', "x\n"}};
-	craft(arch, list, e, 2);
+	craft(arch, list, e, 2, false);
 	sh("rm -rf %s %s && mkdir -p %s %s", w2, outside, root2, outside);
 	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), -1);
 	char *through = path_join(outside, "x");
@@ -263,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_pack_unpack_merge_same_root),
 		cmocka_unit_test(test_refuses_another_steps_archive),
 		cmocka_unit_test(test_refuses_a_changed_byte),
+		cmocka_unit_test(test_refuses_a_stream_without_checksum),
 		cmocka_unit_test(test_refuses_content_not_its_list),
 		cmocka_unit_test(test_writes_through_no_symlink),
 	};
