@@ -65,7 +65,7 @@ static const struct optdef opts[] = {
 	{"timezone", 0, K_STR, F(timezone), "ZONE", NULL, BUILD_CMDS, "time zone, a name under /usr/share/zoneinfo (default UTC; kept)"},
 	{"keymap", 0, K_STR, F(keymap), "MAP", NULL, BUILD_CMDS, "console keymap of Kbd, e.g. de-latin1 (default us; kept)"},
 	{"lang", 0, K_STR, F(lang), "LANG", NULL, BUILD_CMDS, "LANG of /etc/locale.conf, e.g. de_DE.UTF-8 (default: the first locale not C; kept)"},
-	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, BUILD_CMDS, "use FILE as the kernel's .config (kept, with its sha256)"},
+	{"kernel-config", 0, K_STR, F(kernel_config), "FILE|defconfig|qemu", NULL, BUILD_CMDS, "the kernel's configuration: FILE (a .config, kept with its sha256), defconfig (x86_64 defconfig + the book's options) or qemu (the default: a kernel for the QEMU machine)"},
 
 	{"follow", 'f', K_FLAG, F(follow), NULL, NULL, "log", "keep printing as the log grows"},
 

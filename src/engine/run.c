@@ -651,7 +651,8 @@ static int fill(struct runner *r, size_t i, const struct view *v, char **tops, l
 	}
 	if (copy_files(r, rc, v, errbuf, errlen) < 0)
 		return -1;
-	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
+	if (r->cfg->kernel_config && !sysconfig_kernel_is_word(r->cfg->kernel_config) &&
+	    strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
 		/* the user's own file: a symlink given on the command line is followed on purpose */
 		char *real = realpath(r->cfg->kernel_config, NULL), *to = path_join(v->builddir, "kernel.config"), err[1024];
 		int c = file_copy(real ? real : r->cfg->kernel_config, to, 0644, err, sizeof err);
