@@ -1136,12 +1136,17 @@ static int merge_capture(struct runner *r, struct job *job, int status, const st
 	}
 	/* its package archive before the merge, unless it came from one */
 	struct capture_pack pack = {job->version, job->hash, r->cache_dir};
+	double t0 = now_mono();
 	if (capture_merge(r->cfg->workdir, rc->id, r->root, job->from_cache ? NULL : &pack, ok, err, sizeof err) < 0) {
 		warnx("%s", err);
 		if (job->log_fd >= 0)
 			dprint(job->log_fd, "lfsbuild: %s\n", err);
 		return 1;
 	}
+	/* what capture costs after the step, per step (docs/BENCHMARKS.md sums it) */
+	if (job->log_fd >= 0)
+		dprint(job->log_fd, "lfsbuild: capture: file list, %smerge in %.1fs\n",
+		       job->from_cache ? "" : "package archive and ", now_mono() - t0);
 	return status;
 }
 
