@@ -255,10 +255,12 @@ int icecream_prepare(struct icecream *ice, const struct stage *stages, size_t ns
 	chmod(ice->dir, 0755);
 	char *client = path_join(ice->dir, "client"), *envs = path_join(ice->dir, "envs"), *work = path_join(ice->dir, "work");
 	int rc = make_client(ice, client, stages, nstages, create_env, errbuf, errlen);
+	/* envs/ and work/ stay root's: only lfsbuild makes entries there (a step's directory of
+	 * work/ is given to the build uid, never work/ itself) */
 	if (rc == 0 && (mkdir_p(envs, 0755) < 0 || remove_tree(work) < 0 || mkdir_p(work, 0755) < 0))
 		rc = set_error(errbuf, errlen, "cannot make %s and %s: %s", envs, work, strerror(errno));
-	if (rc == 0 && geteuid() == 0 && chown(work, uid, gid) < 0)
-		rc = set_error(errbuf, errlen, "cannot give %s to the build uid: %s", work, strerror(errno));
+	(void)uid;
+	(void)gid;
 	free(client);
 	free(envs);
 	free(work);
@@ -267,6 +269,26 @@ int icecream_prepare(struct icecream *ice, const struct stage *stages, size_t ns
 }
 
 /* ---- the local daemon ---- */
+
+/* The last `tail` bytes of the regular file `path` (never through a symlink: the daemon's
+ * directory belongs to the build uid), or NULL. */
+static char *log_tail(const char *path, size_t tail)
+{
+	char err[256];
+	int fd = file_open_regular(path, err, sizeof err);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	char *data = NULL;
+	if (fstat(fd, &st) == 0) {
+		off_t from = st.st_size > (off_t)tail ? st.st_size - (off_t)tail : 0;
+		data = xmalloc(tail + 1);
+		ssize_t got = pread(fd, data, tail, from);
+		data[got > 0 ? got : 0] = '\0';
+	}
+	close(fd);
+	return data;
+}
 
 static _Noreturn void exec_daemon(const struct icecream *ice, const char *dir, uid_t uid, gid_t gid, pid_t parent)
 {
@@ -334,14 +356,16 @@ int icecream_start(struct icecream *ice, uid_t uid, gid_t gid, struct strv *note
 		int ws;
 		if (waitpid(pid, &ws, WNOHANG) == pid) {
 			ice->daemon = -1;
-			char *log = read_file(ice->daemon_log, NULL);
-			const char *tail = log ? log + (strlen(log) > 600 ? strlen(log) - 600 : 0) : "(no log)";
-			set_error(errbuf, errlen, "--icecream: iceccd ended (%s) before it reached the scheduler %s: %s",
-			          fmt_exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws)), ice->scheduler, tail);
+			char *log = log_tail(ice->daemon_log, 600);
+			set_error(errbuf, errlen, "--icecream: iceccd ended (%s) before it reached the scheduler %s (its log %s: %s)",
+			          fmt_exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws)), ice->scheduler,
+			          ice->daemon_log, log ? log : "none");
 			free(log);
 			return -1;
 		}
-		connected = file_tail_contains(ice->daemon_log, 1 << 16, "Connected to scheduler");
+		char *log = log_tail(ice->daemon_log, 1 << 16);
+		connected = log && strstr(log, "Connected to scheduler");
+		free(log);
 		if (!connected)
 			usleep(100000);
 	}
@@ -429,19 +453,21 @@ int icecream_environment(struct icecream *ice, const struct stage *st, const cha
 	char *create_in = chroot ? xstrdup(ICECREAM_DIR_IN "/client/icecc-create-env") : path_join(ice->dir, "client/icecc-create-env");
 	char *text = NULL, *made = NULL, *dest = NULL;
 	int rc = -1, lock = -1, logfd = -1;
-	if (remove_tree(work) < 0 || mkdir_p(work, 0755) < 0 ||
+	/* work/ is root's (icecream_prepare): this directory is made here, its script and log too,
+	 * before it is given to the build uid (user mode), whose run may then put anything in it:
+	 * what is read back (the key, the tarball) is never taken through a symlink */
+	if (remove_tree(work) < 0 || mkdir(work, 0755) < 0 ||
 	    write_file_atomic(script, env_script, strlen(env_script), 0644) < 0 ||
-	    (geteuid() == 0 && base->mode == SANDBOX_USER && (chown(work, base->uid, base->gid) < 0 ||
-	                                                       chown(script, base->uid, base->gid) < 0))) {
+	    (logfd = open(logp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0 ||
+	    (geteuid() == 0 && base->mode == SANDBOX_USER && chown(work, base->uid, base->gid) < 0)) {
 		set_error(errbuf, errlen, "cannot prepare %s: %s", work, strerror(errno));
 		goto out;
 	}
-	lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	lock = open(lockp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	while (lock >= 0 && flock(lock, LOCK_EX) < 0 && errno == EINTR)
 		;
-	logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (lock < 0 || logfd < 0) {
-		set_error(errbuf, errlen, "cannot open %s or %s: %s", lockp, logp, strerror(errno));
+	if (lock < 0) {
+		set_error(errbuf, errlen, "cannot open the lock %s: %s", lockp, strerror(errno));
 		goto out;
 	}
 	struct sandbox_spec spec = *base;
@@ -471,7 +497,14 @@ int icecream_environment(struct icecream *ice, const struct stage *st, const cha
 	int ws = 0;
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
-	text = read_file(keyp, NULL);
+	char kerr[256];
+	int kfd = file_open_regular(keyp, kerr, sizeof kerr);
+	if (kfd >= 0) {
+		text = xcalloc(1, 128);
+		ssize_t got = read(kfd, text, 127);
+		text[got > 0 ? got : 0] = '\0';
+		close(kfd);
+	}
 	char *k = text ? str_trim(text) : NULL;
 	bool good = k && strlen(k) == 64 && strspn(k, "0123456789abcdef") == 64;
 	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || !good) {
@@ -481,11 +514,17 @@ int icecream_environment(struct icecream *ice, const struct stage *st, const cha
 	}
 	dest = xasprintf("%s/%s.tar.gz", envs, k);
 	made = xasprintf("%s/%s.tar.gz", work, k);
-	if (!path_exists(dest) && rename(made, dest) < 0) {
-		set_error(errbuf, errlen, "cannot move %s to %s: %s (its log: %s)", made, dest, strerror(errno), logp);
-		goto out;
+	struct stat mst;
+	if (!path_exists(dest)) {
+		if (lstat(made, &mst) < 0 || !S_ISREG(mst.st_mode) || (mst.st_mode & 0444) != 0444) {
+			set_error(errbuf, errlen, "%s is not a readable regular file (its log: %s)", made, logp);
+			goto out;
+		}
+		if (rename(made, dest) < 0) {   /* the file itself, never what a link names */
+			set_error(errbuf, errlen, "cannot move %s to %s: %s (its log: %s)", made, dest, strerror(errno), logp);
+			goto out;
+		}
 	}
-	chmod(dest, 0644);
 	*key = xstrdup(k);
 	rc = 0;
 out:
