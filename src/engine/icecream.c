@@ -225,11 +225,14 @@ static int make_client(const struct icecream *ice, const char *client, const str
 	char *argv[] = {p, "--library-path", lib, "--argv0", "icecc", bin, "--version", NULL};
 	struct buf out = {0};
 	int e = exec_tool(argv, &out, NULL);
-	if (e != 0 || !out.data || !strstr(out.data, "ICECC"))
-		set_error(errbuf, errlen, "the host's icecc does not run through its dynamic linker (%s): exit %d: %s",
-		          exec_cmdline(argv), e, out.data ? out.data : "");
-	else
+	if (e != 0 || !out.data || !strstr(out.data, "ICECC")) {
+		char *cmd = exec_cmdline(argv);
+		set_error(errbuf, errlen, "the host's icecc does not run through its dynamic linker (%s): exit %d: %s", cmd, e,
+		          out.data ? out.data : "");
+		free(cmd);
+	} else {
 		rc = 0;
+	}
 	buf_free(&out);
 	free(lib);
 	free(bin);
@@ -323,11 +326,12 @@ int icecream_start(struct icecream *ice, uid_t uid, gid_t gid, struct strv *note
 		return 0;
 	struct stat st;
 	if (ice->kind != ICECREAM_OWN) {
-		if (stat(ice->socket, &st) < 0 || !S_ISSOCK(st.st_mode))
+		int e = stat(ice->socket, &st) < 0 ? errno : 0;
+		if (e || !S_ISSOCK(st.st_mode))
 			return set_error(errbuf, errlen,
 			                 "--icecream: no iceccd socket at %s (%s): start the iceccd of this machine (Debian: "
 			                 "systemctl start iceccd), or give --icecream=SCHEDULER to have lfsbuild run one",
-			                 ice->socket, errno ? strerror(errno) : "not a socket");
+			                 ice->socket, e ? strerror(e) : "not a socket");
 		strv_push(notes, xasprintf("icecream: through the iceccd at %s (its own scheduler)", ice->socket));
 		return 0;
 	}

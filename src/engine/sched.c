@@ -1182,8 +1182,8 @@ static int icecream_begin(struct build *b)
 		if (b->set.steps[i].no_icecream)
 			buf_printf(&no, "%s%s (%s)", no.len ? "; " : "", b->set.steps[i].id, why);
 	}
-	char *msg = xasprintf("icecream: %zu of the %zu steps to run go through icecc, %zu are built here%s%s", through,
-	                      through + here, here, no.len ? "; by their recipe (icecream no): " : "",
+	char *msg = xasprintf("icecream: %zu of the %zu steps to run go through icecc, %zu %s built here%s%s", through,
+	                      through + here, here, here == 1 ? "is" : "are", no.len ? "; by their recipe (icecream no): " : "",
 	                      no.len ? no.data : "");
 	b->pg->note(b->pg, msg);
 	free(msg);

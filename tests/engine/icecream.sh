@@ -224,7 +224,7 @@ rc=$?
 ok "built again with --icecream=$NET.1 (exit $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || sed 's/^/#   /' "$T/ice.out" | tail -30
 out=$(cat "$T/ice.out")
-expect_in "it says which steps go through icecc" "icecream: 2 of the 3 steps to run go through icecc, 1 are built here" "$out"
+expect_in "it says which steps go through icecc" "icecream: 2 of the 3 steps to run go through icecc, 1 is built here" "$out"
 expect_in "... and names the one whose recipe keeps it here, with why" \
 	"ch8/native (the test's step that says so (its compiles must stay here))" "$out"
 expect_in "its iceccd reached the scheduler" "reached the scheduler $NET.1" "$out"
@@ -293,5 +293,15 @@ fails "... no step started" grep -q '\] start ' "$T/again.out"
 ok "lfsbuild's own iceccd is gone" sh -c "! pgrep -f '[i]ceccd -s $NET.1 -m' >/dev/null"
 
 # ---- a helper that is not there: the steps are built here, and say so ----
+out=$(lb build --explain ch8/native --icecream)
+expect_in "--icecream alone is the option too (the iceccd running here): --explain says a step is built here and why" \
+	"icecream: built here: icecream no: the test's step" "$out"
 ok "--explain says how a step would run" sh -c "'$LFSBUILD' --book '$BOOK' -C '$W' --sources '$SRC' build --explain ch8/pkg --icecream='$NET.1' | grep -q 'icecream: gcc and g++ through icecc'"
 fails "a scheduler that is no host name is refused" lb build --icecream='no such host!'
+# An iceccd that is not there: said before anything runs, with what to do.
+fails "--icecream=/SOCKET without an iceccd there fails before a step starts" \
+	lb build --from ch8/pkg --icecream="$T/no-such.socket"
+cp "$T/.out" "$T/nosock.out"
+expect_in "... saying so" "--icecream: no iceccd socket at $T/no-such.socket (No such file or directory): start the iceccd" \
+	"$(cat "$T/nosock.out")"
+fails "... and no step started" grep -q '\] start ' "$T/nosock.out"
