@@ -11,7 +11,7 @@ broken() {
 	case $1 in
 	unknown-key)
 		sed -i '3i colour  red' "$b"
-		WANT=("$b:3: unknown key 'colour' (title, stage, sources, after, sbu, disk, exclusive, capture, mode, files, known-failures, critical-tests, sbu-reference)") ;;
+		WANT=("$b:3: unknown key 'colour' (title, stage, sources, after, sbu, disk, exclusive, capture, icecream, mode, files, known-failures, critical-tests, sbu-reference)") ;;
 	no-section-header)   # the %build line is missing: its commands land in the header
 		sed -i '/^%build$/d' "$g"
 		WANT=("$g:6: unknown key 'trace'" "$g:7: unknown key 'cat'" "$g:8: unknown key 'trace'"
