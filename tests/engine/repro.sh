@@ -5,8 +5,9 @@
 # a chroot step (owners, a setuid mode, a deletion) and one after a `capture no` step (run again in
 # the scratch root) are identical; the work directory's root, stamps and packages are unchanged
 # byte for byte (and their ctimes); nothing is left mounted, running or in WORKDIR/repro; SIGINT
-# during a rebuild; a rebuild that fails; --keep and clean; refusals: an unknown step, `capture no`, a step without an
-# archive, a step after one without an archive (named, with the command that mends it).
+# and SIGTERM during a rebuild; a rebuild that fails; --keep and clean; refusals: an unknown step,
+# `capture no`, a step without an archive, a step after one without an archive (named, with the
+# command that mends it).
 . "$(dirname "$0")/../lib/check.sh"
 . "$ROOT/tests/books/lib.bash"
 
@@ -95,6 +96,16 @@ ok "... nothing mounted" no_mounts
 ok "... no scratch copy left" no_scratch
 ok "... no mount point left" no_place
 ok "... the build unchanged" test "$before" = "$(snapshot)"
+lb_bg repro -j 7 ch1/slow >"$T/term.out" 2>&1
+pid=$!
+for _ in $(seq 100); do grep -q -- '---- output' "$W/logs/repro/ch1/slow.log" 2>/dev/null && break; sleep 0.1; done
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+ok "SIGTERM: exit 143" test "$rc" = 143
+expect_in "... said" "interrupted by SIGTERM" "$(cat "$T/term.out")"
+ok "... no process of the step left, nothing mounted, no scratch copy" \
+	bash -c "! pgrep -f '$W/build/ch1_sl[o]w' >/dev/null && ! grep -qF '$W' /proc/self/mountinfo && [ -z \"\$(ls -A '$W/repro')\" ]"
 
 # ---- a rebuild that fails ----
 fails_with 2 "a rebuild that fails: exit 2" lb repro -j 5 ch1/slow   # ch1/slow fails with 5 job slots
