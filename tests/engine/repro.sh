@@ -83,9 +83,10 @@ ok "no scratch copy left in WORKDIR/repro" no_scratch
 ok "no mount point left in WORKDIR/build" no_place
 
 # ---- SIGINT during a rebuild: the step killed, the scratch removed, 130 ----
+rm -f "$W/logs/repro/ch1/slow.log"   # its '---- output' line below is this run's
 lb_bg repro -j 7 ch1/slow >"$T/int.out" 2>&1   # ch1/slow sleeps when it has 7 job slots
 pid=$!
-for _ in $(seq 100); do grep -q -- '---- output' "$W/logs/repro/ch1/slow.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q -- '---- output' "$W/logs/repro/ch1/slow.log" 2>/dev/null && break; sleep 0.1; done   # bounded: 60 s
 sleep 0.3
 kill -INT "$pid"
 wait "$pid"; rc=$?
@@ -96,9 +97,10 @@ ok "... nothing mounted" no_mounts
 ok "... no scratch copy left" no_scratch
 ok "... no mount point left" no_place
 ok "... the build unchanged" test "$before" = "$(snapshot)"
+rm -f "$W/logs/repro/ch1/slow.log"
 lb_bg repro -j 7 ch1/slow >"$T/term.out" 2>&1
 pid=$!
-for _ in $(seq 100); do grep -q -- '---- output' "$W/logs/repro/ch1/slow.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q -- '---- output' "$W/logs/repro/ch1/slow.log" 2>/dev/null && break; sleep 0.1; done   # bounded: 60 s
 sleep 0.3
 kill -TERM "$pid"
 wait "$pid"; rc=$?
