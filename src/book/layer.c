@@ -28,6 +28,8 @@ static size_t layer_stage(struct recipe_set *set)
 	                   .prelude = xstrdup(src->prelude), .line = 0};
 	for (size_t k = 0; k < src->env.n; k++)
 		strv_add(&st.env, src->env.v[k]);
+	for (size_t k = 0; k < src->icecream.n; k++)   /* its compilers too (not part of canon) */
+		strv_add(&st.icecream, src->icecream.v[k]);
 	st.canon = recipe_stage_canon(&st);
 	set->stages = xrealloc(set->stages, (set->nstages + 1) * sizeof *set->stages);
 	set->stages[set->nstages] = st;

@@ -118,6 +118,7 @@ static void stage_free(struct stage *s)
 {
 	free(s->name);
 	strv_free(&s->env);
+	strv_free(&s->icecream);
 	free(s->prelude);
 	free(s->canon);
 }
@@ -199,12 +200,26 @@ static int load_stages(const char *path, struct recipe_set *set, struct buf *err
 				err(errors, path, lineno, "env wants NAME=VALUE, not '%s'", rest);
 			else
 				strv_add(&st->env, rest);
+		} else if (!strcmp(s, "icecream")) {
+			/* the stage's compilers for --icecream: not part of `canon`, so adding the line
+			 * reruns nothing (docs/engine.md, "A compile farm") */
+			if (st->icecream.n)
+				err(errors, path, lineno, "icecream is given twice in stage '%s'", st->name);
+			char *copy = xstrdup(rest), *save = NULL;
+			for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+				if (strchr(w, '/') || !strcmp(w, "icecc") || !strcmp(w, ".") || !strcmp(w, ".."))
+					err(errors, path, lineno, "icecream wants compiler names (no '/'), not '%s'", w);
+				strv_add(&st->icecream, w);
+			}
+			free(copy);
+			if (st->icecream.n < 2)
+				err(errors, path, lineno, "icecream wants the C compiler, the C++ compiler, then other names of them");
 		} else if (!strcmp(s, "prelude")) {
 			char *p = *st->prelude ? xasprintf("%s\n%s", st->prelude, rest) : xstrdup(rest);
 			free(st->prelude);
 			st->prelude = p;
 		} else {
-			err(errors, path, lineno, "unknown key '%s' (stage, chapter, mode, env, prelude)", s);
+			err(errors, path, lineno, "unknown key '%s' (stage, chapter, mode, env, icecream, prelude)", s);
 		}
 	}
 	for (size_t i = 0; i < set->nstages; i++) {
@@ -243,13 +258,14 @@ static bool is_key_line(const char *line, const char *key)
 }
 
 /* A header line left out of the stamp's hash: `disk` (an estimate), `known-failures` (what the
- * book says of the test results), `sbu-reference` (which step's time is the SBU) and `capture`
- * (whether its writes are captured: the same files land in the root either way): none
+ * book says of the test results), `sbu-reference` (which step's time is the SBU), `capture`
+ * (whether its writes are captured: the same files land in the root either way) and `icecream`
+ * (whether --icecream sends its compiles to a farm: the same compiler either way): none
  * changes what the step does. */
 static bool is_unhashed_line(const char *line)
 {
 	return is_key_line(line, "disk") || is_key_line(line, "known-failures") || is_key_line(line, "sbu-reference") ||
-	       is_key_line(line, "capture");
+	       is_key_line(line, "capture") || is_key_line(line, "icecream");
 }
 
 void recipe_free(struct recipe *r)
@@ -264,6 +280,7 @@ void recipe_free(struct recipe *r)
 	free(r->after);
 	strv_free(&r->files);
 	free(r->known_failures);
+	free(r->icecream_why);
 	free(r->build);
 	free(r->test);
 	free(r->install);
@@ -314,7 +331,7 @@ struct parser {
 	struct buf *errors;
 	int lineno;
 	int stage;                     /* index of the `stage` line's stage, -1: none (yet) */
-	int title_line, stage_line, sbu_line, mode_line, excl_line, capture_line, critical_line, sburef_line;
+	int title_line, stage_line, sbu_line, mode_line, excl_line, capture_line, critical_line, sburef_line, icecream_line;
 	char **section;                /* the body being collected (NULL: none, or an unknown one) */
 	struct buf body;
 	bool seen_section;             /* past the header */
@@ -448,6 +465,25 @@ static void key_capture(struct parser *p, char *rest)
 		p->r->no_capture = str_starts(rest, "no"), p->capture_line = p->lineno;
 }
 
+/* `icecream no: WHY` (or `yes`): with --icecream, the step is built locally all the same. */
+static void key_icecream(struct parser *p, char *rest)
+{
+	bool no = str_starts(rest, "no"), yes = str_starts(rest, "yes");
+	char after = rest[no ? 2 : yes ? 3 : 0];
+	if (p->icecream_line)
+		PERR(p, "icecream is given twice (first on line %d)", p->icecream_line);
+	else if ((!no && !yes) || (after != '\0' && after != ':'))
+		PERR(p, "icecream wants yes or no (then, after a colon, why), not '%s'", rest);
+	else if (no && after != ':')
+		PERR(p, "icecream no wants a reason after a colon (what does not work through icecc), not '%s'", rest);
+	else {
+		p->r->no_icecream = no;
+		p->icecream_line = p->lineno;
+		free(p->r->icecream_why);
+		p->r->icecream_why = xstrdup(after == ':' ? str_trim(rest + (no ? 3 : 4)) : "");
+	}
+}
+
 static void key_exclusive(struct parser *p, char *rest)
 {
 	if (p->excl_line)
@@ -520,7 +556,7 @@ static const struct {
 	void (*parse)(struct parser *p, char *rest);
 } header_keys[] = {
 	{"title", key_title}, {"stage", key_stage}, {"sources", key_sources}, {"after", key_after},
-	{"sbu", key_sbu}, {"disk", key_disk}, {"exclusive", key_exclusive}, {"capture", key_capture}, {"mode", key_mode},
+	{"sbu", key_sbu}, {"disk", key_disk}, {"exclusive", key_exclusive}, {"capture", key_capture}, {"icecream", key_icecream}, {"mode", key_mode},
 	{"files", key_files}, {"known-failures", key_known_failures},
 	{"critical-tests", key_critical_tests}, {"sbu-reference", key_sbu_reference},
 };
@@ -544,8 +580,8 @@ static void header_line(struct parser *p, char *line)
 			header_keys[i].parse(p, rest);
 			return;
 		}
-	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, capture, mode, files, known-failures, "
-	        "critical-tests, sbu-reference)", key);
+	PERR(p, "unknown key '%s' (title, stage, sources, after, sbu, disk, exclusive, capture, icecream, mode, files, "
+	        "known-failures, critical-tests, sbu-reference)", key);
 }
 
 /* The body collected so far becomes its section's text ("" for an empty one). */

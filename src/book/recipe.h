@@ -24,6 +24,9 @@ struct stage {
 	enum step_mode mode;
 	struct strv env;        /* NAME=VALUE, $LFS not yet expanded */
 	char *prelude;          /* shell run before each step's script ("" if none) */
+	struct strv icecream;   /* `icecream CC CXX [NAME...]`: the compilers its steps call, which
+	                         * --icecream sends through icecc (docs/engine.md, "A compile farm");
+	                         * empty: its steps never go through it. Not in `canon` (not hashed) */
 	char *canon;            /* the definition as canonical text (hashed into the steps' stamps) */
 	int line;
 };
@@ -49,6 +52,8 @@ struct recipe {
 	bool exclusive;
 	bool no_capture;        /* `capture no`: runs writing the root directly, even with --capture on
 	                         * (a step that touches most of the tree); not part of the stamp's hash */
+	bool no_icecream;       /* `icecream no: WHY`: with --icecream, built locally all the same */
+	char *icecream_why;     /* the WHY of that line ("" without one), NULL without the line */
 	bool critical_tests;    /* `critical-tests yes`: with --tests, a failing %test fails the step */
 	bool sbu_reference;     /* `sbu-reference yes`: its wall time is the SBU (one step of a book) */
 	int sbu_reference_line;

@@ -128,7 +128,9 @@ int sysconfig_env(const struct config *cfg, struct strv *env)
 	}
 	strv_push(env, xasprintf("LFSBUILD_ESP_PARTUUID=%s", ids.esp));
 	strv_push(env, xasprintf("LFSBUILD_ROOT_PARTUUID=%s", ids.root));
-	if (cfg->kernel_config && *cfg->kernel_config) {
+	if (cfg->kernel_config && !strcmp(cfg->kernel_config, SYSCONFIG_KERNEL_DEFCONFIG)) {
+		strv_push(env, xasprintf("LFSBUILD_KERNEL_BASE=%s", SYSCONFIG_KERNEL_DEFCONFIG));
+	} else if (cfg->kernel_config && *cfg->kernel_config) {
 		char *abs = path_abs(cfg->kernel_config);
 		if (access(abs, R_OK) < 0) {
 			errorf("--kernel-config %s:", abs);
@@ -141,6 +143,11 @@ int sysconfig_env(const struct config *cfg, struct strv *env)
 	}
 	free(hash);
 	return 0;
+}
+
+bool sysconfig_kernel_is_word(const char *value)
+{
+	return value && !strcmp(value, SYSCONFIG_KERNEL_DEFCONFIG);
 }
 
 /* ---- the checks ---- */
@@ -268,6 +275,8 @@ bool sysconfig_valid(const char *option, const char *value, const char *zoneinfo
 	if (!strcmp(option, "hostname"))
 		return sysconfig_valid_hostname(value, why, len);
 	if (!strcmp(option, "kernel-config")) {
+		if (!strcmp(value, SYSCONFIG_KERNEL_DEFCONFIG) || !strcmp(value, SYSCONFIG_KERNEL_QEMU))
+			return true;
 		struct stat st;
 		if (stat(value, &st) < 0 || access(value, R_OK) < 0)
 			return invalid(why, len, "cannot read it: %s", strerror(errno));

@@ -28,9 +28,17 @@ bool sysconfig_valid_locales(const char *list, char *why, size_t len);
 /* a host name: letters, digits and '-', 1 to 63, no '-' at either end (as ch9/networkd checks). */
 bool sysconfig_valid_hostname(const char *name, char *why, size_t len);
 /* The check of the setting whose option is `option` ("timezone", "keymap", "lang", "locales",
- * "hostname", "kernel-config": a readable regular file); true for another name or a NULL or
+ * "hostname", "kernel-config": a readable regular file, or the word qemu or defconfig); true for another name or a NULL or
  * empty value (the default). */
 bool sysconfig_valid(const char *option, const char *value, const char *zoneinfo, char *why, size_t len);
+
+/* --kernel-config takes a FILE or one of two words: "qemu" (the default: the fragment
+ * book/files/kernel/lfs-qemu.config over allnoconfig, a kernel for the QEMU machine of `boot` and
+ * `test`) and "defconfig" (the same fragment over x86_64 defconfig, the book's start: drivers for
+ * real PCs). A file named so is given as ./defconfig. True for the word "defconfig". */
+#define SYSCONFIG_KERNEL_DEFCONFIG "defconfig"
+#define SYSCONFIG_KERNEL_QEMU "qemu"
+bool sysconfig_kernel_is_word(const char *value);
 
 /* The root password: --root-password, else WORKDIR/root-password if it exists, else a new
  * random one. Always kept in WORKDIR/root-password (mode 0600). Returns a malloc'd string or
@@ -42,6 +50,7 @@ char *sysconfig_root_hash(const struct config *cfg);
 /* Append NAME=VALUE entries to env: LFSBUILD_HOSTNAME, LFSBUILD_LOCALES (their defaults when
  * NULL), LFSBUILD_TIMEZONE, LFSBUILD_KEYMAP, LFSBUILD_LANG (only when set), LFSBUILD_ROOT_PASSWORD_HASH, LFSBUILD_ESP_PARTUUID and LFSBUILD_ROOT_PARTUUID (from
  * WORKDIR/state/disk.conf, which `image` writes onto the disk), LFSBUILD_KERNEL_CONFIG (the
- * absolute path, when given).
+ * absolute path, when a file is given) or LFSBUILD_KERNEL_BASE=defconfig (--kernel-config
+ * defconfig).
  * Returns 0 or -1 after an error message. */
 int sysconfig_env(const struct config *cfg, struct strv *env);

@@ -67,8 +67,9 @@ static int run(struct config *cfg, int argc, char **argv)
 	}
 	if (cfg->all) {
 		/* capture/: the steps' upper trees and merge journals belong to the root (a journal
-		 * left there would be replayed into the next, fresh root) */
-		const char *more[] = {"root", "state", "snapshots", "capture"};
+		 * left there would be replayed into the next, fresh root); icecream/: the environments
+		 * of its compilers (--icecream) */
+		const char *more[] = {"root", "state", "snapshots", "capture", "icecream"};
 		for (size_t i = 0; i < ARRAY_LEN(more); i++) {
 			char *p = config_path(cfg, more[i]);
 			bad |= rm(cfg, p) < 0;
@@ -93,8 +94,9 @@ static int run(struct config *cfg, int argc, char **argv)
 
 const struct command cmd_clean = {
 	"clean", "remove build directories and logs (--all: also the root, the state, the image)", "",
-	"Removes WORKDIR/build, WORKDIR/logs and WORKDIR/repro (the scratch copies of lfsbuild repro). With --all also the root ($LFS), the state (stamps),\n"
-	"the snapshots, the captures (capture/: upper trees and merge journals) and the image; WORKDIR/packages\n"
+	"Removes WORKDIR/build, WORKDIR/logs and WORKDIR/repro (the scratch copies of lfsbuild repro). With\n"
+	"--all also the root ($LFS), the state (stamps),\n"
+	"the snapshots, the captures (capture/: upper trees and merge journals), icecream/ and the image; WORKDIR/packages\n"
 	"(package archives, the binary cache) stays, and says so; the source cache stays (it says so) unless --with-sources is\n"
 	"given too. Says each thing it removes. Never touches anything outside the work directory.",
 	run,

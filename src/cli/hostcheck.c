@@ -237,6 +237,39 @@ static bool check(const struct req *r, char *found, size_t len)
 	return false;
 }
 
+/* The distribution from os-release (LFSBUILD_OS_RELEASE, for the tests, else /etc/os-release):
+ * "Debian 12" and the like when its package names are the ones scripts/deps knows (the names
+ * of the packages above are the same on the four), else NULL with what the file says in `said`. */
+static const char *known_distribution(char *said, size_t len)
+{
+	static const char *const known[][3] = {{"debian", "12", "Debian 12"},
+	                                        {"debian", "13", "Debian 13"},
+	                                        {"ubuntu", "22.04", "Ubuntu 22.04"},
+	                                        {"ubuntu", "24.04", "Ubuntu 24.04"}};
+	const char *path = getenv("LFSBUILD_OS_RELEASE");
+	if (!path || !*path)
+		path = "/etc/os-release";
+	char *text = read_file(path, NULL), id[64] = "", ver[64] = "";
+	for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		char *dst = str_starts(line, "ID=") ? id : str_starts(line, "VERSION_ID=") ? ver : NULL;
+		if (!dst)
+			continue;
+		const char *v = strchr(line, '=') + 1;
+		size_t n = strlen(v);
+		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+			v++;
+			n -= 2;
+		}
+		snprintf(dst, 64, "%.*s", (int)n, v);
+	}
+	free(text);
+	snprintf(said, len, "%s says ID=%s VERSION_ID=%s", path, *id ? id : "(none)", *ver ? ver : "(none)");
+	for (size_t i = 0; i < ARRAY_LEN(known); i++)
+		if (!strcmp(id, known[i][0]) && !strcmp(ver, known[i][1]))
+			return known[i][2];
+	return NULL;
+}
+
 int hostcheck_run(FILE *out, bool color)
 {
 	const char *green = color ? "\033[32m" : "", *red = color ? "\033[31m" : "", *off = color ? "\033[0m" : "";
@@ -256,10 +289,22 @@ int hostcheck_run(FILE *out, bool color)
 		}
 	}
 	if (missing) {
-		fprintf(out, "\n%d requirement%s missing. To install:\n  apt-get install", missing, missing == 1 ? " is" : "s are");
+		char said[512];
+		const char *distro = known_distribution(said, sizeof said);
+		if (distro)
+			fprintf(out, "\n%d requirement%s missing. To install on this %s:\n  %sapt-get install", missing,
+			        missing == 1 ? " is" : "s are", distro, geteuid() == 0 ? "" : "sudo ");
+		else
+			fprintf(out,
+			        "\n%d requirement%s missing. This host is not one whose package names lfsbuild knows (%s;\n"
+			        "known: Debian 12, 13, Ubuntu 22.04, 24.04). The Debian packages, to find under your\n"
+			        "distribution's names:\n ",
+			        missing, missing == 1 ? " is" : "s are", said);
 		for (size_t i = 0; i < pkgs.n; i++)
 			fprintf(out, " %s", pkgs.v[i]);
 		fprintf(out, "\n");
+		if (distro)
+			fprintf(out, "(from a checkout, `make deps-run` installs everything `lfsbuild all` needs)\n");
 	} else {
 		fprintf(out, "\nThe host has everything the book and lfsbuild need.\n");
 	}

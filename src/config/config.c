@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum kind { K_FLAG, K_COUNT, K_STR, K_INT, K_LIST };
+/* K_OPT: a string whose argument is optional on the command line (`--icecream` alone is "on",
+ * `--icecream=VALUE` gives one); elsewhere it is a plain string. */
+enum kind { K_FLAG, K_COUNT, K_STR, K_INT, K_LIST, K_OPT };
 
 struct optdef {
 	const char *lng;
@@ -56,6 +58,10 @@ static const struct optdef opts[] = {
 	{"cache", 0, K_STR, F(cache), "DIR", "LFSBUILD_CACHE", BUILD_CMDS, "with --capture on: the binary cache, package archives by input hash, looked up before a step runs and added to (default WORKDIR/packages)"},
 	{"cache-url", 0, K_STR, F(cache_url), "URL", "LFSBUILD_CACHE_URL", BUILD_CMDS, "with --capture on: a read-only binary cache over HTTP(S), asked after --cache (URL/NAME.tar.zst)"},
 	{"build-tmpfs", 0, K_STR, F(build_tmpfs), "on|off|auto", "LFSBUILD_BUILD_TMPFS", BUILD_CMDS, "build trees on a tmpfs: auto when the `disk` line fits in memory (default auto)"},
+	{"icecream", 0, K_OPT, F(icecream), "[=SCHEDULER]", "LFSBUILD_ICECREAM", BUILD_CMDS,
+	 "compile through icecc: alone, the iceccd running here; =HOST[:PORT], lfsbuild's own iceccd with that scheduler; =/SOCKET, that iceccd (docs/engine.md)"},
+	{"icecream-jobs", 0, K_INT, F(icecream_jobs), "N", "LFSBUILD_ICECREAM_JOBS", BUILD_CMDS,
+	 "make -jN of a step that goes through icecc (default: 4 times -j)"},
 	{"keep", 0, K_FLAG, F(keep), NULL, NULL, BUILD_CMDS, "keep the build directories of successful steps"},
 	{"root-password", 0, K_STR, F(root_password), "PW", NULL, BUILD_CMDS, "root password of the new system (default: generated; kept in WORKDIR/root-password)"},
 	/* The settings of the new system: kept in WORKDIR/state/settings (docs/engine.md), so a later
@@ -65,7 +71,7 @@ static const struct optdef opts[] = {
 	{"timezone", 0, K_STR, F(timezone), "ZONE", NULL, BUILD_CMDS, "time zone, a name under /usr/share/zoneinfo (default UTC; kept)"},
 	{"keymap", 0, K_STR, F(keymap), "MAP", NULL, BUILD_CMDS, "console keymap of Kbd, e.g. de-latin1 (default us; kept)"},
 	{"lang", 0, K_STR, F(lang), "LANG", NULL, BUILD_CMDS, "LANG of /etc/locale.conf, e.g. de_DE.UTF-8 (default: the first locale not C; kept)"},
-	{"kernel-config", 0, K_STR, F(kernel_config), "FILE", NULL, BUILD_CMDS, "use FILE as the kernel's .config (kept, with its sha256)"},
+	{"kernel-config", 0, K_STR, F(kernel_config), "FILE|defconfig|qemu", NULL, BUILD_CMDS, "the kernel's configuration: FILE (a .config, kept with its sha256), defconfig (x86_64 defconfig + the book's options) or qemu (the default: a kernel for the QEMU machine)"},
 
 	{"follow", 'f', K_FLAG, F(follow), NULL, NULL, "log", "keep printing as the log grows"},
 
@@ -128,8 +134,9 @@ static int set_option(struct config *cfg, size_t i, const char *arg, const char 
 		(*(int *)field)++;
 		break;
 	case K_STR:
+	case K_OPT:
 		free(*(char **)field);
-		*(char **)field = xstrdup(arg);
+		*(char **)field = xstrdup(arg ? arg : "on");
 		break;
 	case K_INT: {
 		char *end;
@@ -191,7 +198,8 @@ int config_parse(struct config *cfg, const char *cmd, int argc, char **argv, str
 		if (!applies(&opts[i], cmd))
 			continue;
 		bool has_arg = opts[i].kind == K_STR || opts[i].kind == K_INT || opts[i].kind == K_LIST;
-		lo[nl++] = (struct option){opts[i].lng, has_arg ? required_argument : no_argument, NULL, 1000 + (int)i};
+		lo[nl++] = (struct option){opts[i].lng, opts[i].kind == K_OPT ? optional_argument : has_arg ? required_argument : no_argument,
+		                           NULL, 1000 + (int)i};
 		if (opts[i].shrt) {
 			so[ns++] = (char)opts[i].shrt;
 			if (has_arg)
@@ -357,7 +365,7 @@ bool config_on_command_line(const char *lng)
 const char *config_string(const struct config *cfg, const char *lng)
 {
 	for (size_t i = 0; i < ARRAY_LEN(opts); i++)
-		if (opts[i].kind == K_STR && !strcmp(opts[i].lng, lng))
+		if ((opts[i].kind == K_STR || opts[i].kind == K_OPT) && !strcmp(opts[i].lng, lng))
 			return *(char *const *)((const char *)cfg + opts[i].off);
 	return NULL;
 }
@@ -369,10 +377,11 @@ void config_print_options(const char *cmd, FILE *out)
 		if (cmd ? !o->cmds || !in_words(o->cmds, cmd) : o->cmds != NULL)
 			continue;
 		char left[64];
+		const char *sep = o->arg && o->kind != K_OPT ? " " : "";
 		if (o->shrt)
-			snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->arg ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, sep, o->arg ? o->arg : "");
 		else
-			snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->arg ? " " : "", o->arg ? o->arg : "");
+			snprintf(left, sizeof left, "    --%s%s%s", o->lng, sep, o->arg ? o->arg : "");
 		fprintf(out, "  %-28s %s", left, o->help);
 		if (o->env)
 			fprintf(out, " [env %s]", o->env);
@@ -384,7 +393,7 @@ void config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < ARRAY_LEN(opts); i++) {
 		void *field = (char *)cfg + opts[i].off;
-		if (opts[i].kind == K_STR)
+		if (opts[i].kind == K_STR || opts[i].kind == K_OPT)
 			free(*(char **)field);
 		else if (opts[i].kind == K_LIST)
 			strv_free((struct strv *)field);

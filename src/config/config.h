@@ -41,6 +41,8 @@ struct config {
 	char *capture;          /* --capture on|off: each step's writes captured and merged (NULL: off) */
 	char *cache;            /* --cache DIR: the binary cache (absolute; NULL: WORKDIR/packages) */
 	char *cache_url;        /* --cache-url URL: a read-only binary cache over HTTP(S), or NULL */
+	char *icecream;         /* --icecream[=SCHEDULER|SOCKET|on|off]: compile through icecc (NULL, "off": not) */
+	int icecream_jobs;      /* --icecream-jobs N: make -jN of a step that goes through icecc (0: 4 x -j) */
 	bool keep;              /* --keep: keep build directories of successful steps */
 	char *root_password;    /* --root-password PW (also in the config file) */
 	/* Settings of the new system (book/sysconfig.h). NULL: not given here (config_finish sets no

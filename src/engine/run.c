@@ -100,7 +100,16 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
 		return errorf("--cache-url wants an http:// or https:// URL (or file://), not '%s'", u);
 	if (!r->capture && (config_on_command_line("cache") || config_on_command_line("cache-url")))
 		warnx("--cache and --cache-url need --capture on (the cache holds the captured steps' archives): not used");
+	char err[1024];
+	if (icecream_init(&r->ice, cfg, err, sizeof err) < 0)
+		return errorf("%s", err);
 	return 0;
+}
+
+const char *runner_icecream_reason(const struct runner *r, size_t i)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	return icecream_local_reason(&r->ice, rc, &r->set->stages[rc->stage]);
 }
 
 void runner_free(struct runner *r)
@@ -127,6 +136,7 @@ void runner_free(struct runner *r)
 	free(r->packages);
 	free(r->cache_dir);
 	strv_free(&r->sysenv);
+	icecream_free(&r->ice);
 	memset(r, 0, sizeof *r);
 }
 
@@ -688,7 +698,8 @@ static int fill(struct runner *r, size_t i, const struct view *v, char **tops, l
 	}
 	if (copy_files(r, rc, v, errbuf, errlen) < 0)
 		return -1;
-	if (r->cfg->kernel_config && strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
+	if (r->cfg->kernel_config && !sysconfig_kernel_is_word(r->cfg->kernel_config) &&
+	    strstr(rc->text, "LFSBUILD_KERNEL_CONFIG")) {
 		/* the user's own file: a symlink given on the command line is followed on purpose */
 		char *real = realpath(r->cfg->kernel_config, NULL), *to = path_join(v->builddir, "kernel.config"), err[1024];
 		int c = file_copy(real ? real : r->cfg->kernel_config, to, 0644, err, sizeof err);
@@ -736,7 +747,10 @@ void runner_job_free(struct job *job)
 	free(job->hash);
 	free(job->version);
 	free(job->from_cache);
+	free(job->icecream_key);
+	free(job->icecream_failed);
 	job->builddir = job->log_path = job->hash = job->version = job->from_cache = NULL;
+	job->icecream_key = job->icecream_failed = NULL;
 }
 
 /* A line of the preparing child's answer: newlines of `text` as blanks. */
@@ -817,6 +831,28 @@ static void place_build(struct runner *r, size_t i, struct job *job)
 	dprint(job->log_fd, "# build directory %s\n", c.why);
 }
 
+/* In the preparing child of a step that goes through icecc: its stage's environment (made in
+ * the step's own sandbox when it is not there yet); the answer gets ICECREAM KEY, or ICELOCAL and
+ * why not (the step then builds locally). */
+static void icecream_answer(struct runner *r, size_t i, const struct view *v, struct buf *out)
+{
+	const struct recipe *rc = &r->set->steps[i];
+	const struct stage *st = &r->set->stages[rc->stage];
+	struct strv env = {0};
+	runner_stage_env(st, v->lfs, &env);
+	strv_push(&env, xasprintf("LFS=%s", v->lfs));
+	struct sandbox_spec base;
+	spec_init(r, v->mode, NULL, NULL, NULL, NULL, &env, NULL, &base);
+	char *flat = step_flat_id(rc->id), *key = NULL, err[1536];
+	if (icecream_environment(&r->ice, st, flat, &base, &key, err, sizeof err) == 0)
+		answer_line(out, "ICECREAM", key);
+	else
+		answer_line(out, "ICELOCAL", err);
+	free(key);
+	free(flat);
+	strv_free(&env);
+}
+
 int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struct job *job, char *errbuf,
                  size_t errlen)
 {
@@ -883,6 +919,8 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 		int made = restored ? 0
 		         : job->tmpfs_fd >= 0 ? prepare_tmpfs(r, i, &v, job->tmpfs_fd, tops, &sde, err, sizeof err)
 		                              : prepare(r, i, &v, tops, &sde, err, sizeof err);
+		if (!restored && made == 0 && r->ice.kind != ICECREAM_OFF && !runner_icecream_reason(r, i))
+			icecream_answer(r, i, &v, &out);
 		if (restored) {
 			/* from the binary cache: no build directory */
 		} else if (made == 0) {
@@ -958,6 +996,11 @@ static int read_answer(struct runner *r, struct job *job, char **tops, long long
 		if (str_starts(cur, "NOTE ")) {
 			warnx("%s", cur + 5);
 			dprint(job->log_fd, "lfsbuild: %s\n", cur + 5);
+		} else if (str_starts(cur, "ICECREAM ")) {
+			job->icecream_key = xstrdup(cur + 9);
+		} else if (str_starts(cur, "ICELOCAL ")) {
+			job->icecream_failed = xstrdup(cur + 9);
+			warnx("%s: built here, not through icecream: %s", rc->id, cur + 9);
 		} else if (!strcmp(cur, "URLDEAD")) {
 			r->cache.url_dead = true;
 		} else if (str_starts(cur, "CACHED ")) {
@@ -1007,6 +1050,9 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	}
 	script = compose_script(r, i, &v);
 	compose_env(r, i, &v, tops, sde, &env);
+	const struct stage *ist = &r->set->stages[rc->stage];
+	if (job->icecream_key)
+		icecream_step_env(&r->ice, ist, v.mode == MODE_CHROOT, job->icecream_key, &env);
 	cwd = rc->sources.n && tops[0] ? path_join(v.builddir_in, tops[0]) : xstrdup(v.builddir_in);
 	char *argv[] = {bash, "-e", "-o", "pipefail", v.script_in, NULL};
 	open_phase_fd(job, &env);
@@ -1014,6 +1060,15 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	struct sandbox_spec spec;
 	spec_init(r, v.mode, v.builddir, v.builddir_in, cwd, argv, &env, keep, &spec);
 	spec.build_tmpfs = job->tmpfs_fd;
+	if (job->icecream_key) {
+		icecream_step_spec(&r->ice, v.mode == MODE_CHROOT, &spec);
+		dprint(job->log_fd, "# icecream: %s and %s go through icecc, environment %s, make -j%d, daemon %s\n",
+		       ist->icecream.v[0], ist->icecream.v[1], job->icecream_key, r->ice.jobs, r->ice.socket);
+	} else if (r->ice.kind != ICECREAM_OFF) {
+		const char *why = runner_icecream_reason(r, i);
+		dprint(job->log_fd, "# icecream: built here: %s%s\n", rc->no_icecream ? "icecream no: " : "",
+		       job->icecream_failed ? job->icecream_failed : why ? why : "?");
+	}
 	job->captured = r->capture && !rc->no_capture;
 	if (job->captured) {
 		capdir = capture_dir(r->work, rc->id);
@@ -1164,12 +1219,17 @@ static int merge_capture(struct runner *r, struct job *job, int status, const st
 	}
 	/* its package archive before the merge, unless it came from one */
 	struct capture_pack pack = {job->version, job->hash, r->cache_dir};
+	double t0 = now_mono();
 	if (capture_merge(r->work, rc->id, host_root(r), job->from_cache ? NULL : &pack, ok, err, sizeof err) < 0) {
 		warnx("%s", err);
 		if (job->log_fd >= 0)
 			dprint(job->log_fd, "lfsbuild: %s\n", err);
 		return 1;
 	}
+	/* what capture costs after the step, per step (docs/BENCHMARKS.md sums it) */
+	if (job->log_fd >= 0)
+		dprint(job->log_fd, "lfsbuild: capture: file list, %smerge in %.1fs\n",
+		       job->from_cache ? "" : "package archive and ", now_mono() - t0);
 	return status;
 }
 
@@ -1261,6 +1321,15 @@ int runner_explain(struct runner *r, size_t i, FILE *out)
 	fprintf(out, "step %s: %s\n  recipe %s, stage %s, mode %s\n", rc->id, rc->title, rc->file,
 	        r->set->stages[rc->stage].name, step_mode_name(rc->mode));
 	fprintf(out, "build directory %s (the step sees %s)\n", v.builddir, v.builddir_in);
+	if (r->ice.kind != ICECREAM_OFF) {
+		const char *why = runner_icecream_reason(r, i);
+		const struct stage *ist = &r->set->stages[rc->stage];
+		if (why)
+			fprintf(out, "icecream: built here: %s%s\n", rc->no_icecream ? "icecream no: " : "", why);
+		else
+			fprintf(out, "icecream: %s and %s through icecc (make -j%d, lfsbuild's network, PATH, ICECC_VERSION, "
+			        "ICECC_TEST_SOCKET set when it runs)\n", ist->icecream.v[0], ist->icecream.v[1], r->ice.jobs);
+	}
 	for (size_t k = 0; k < rc->sources.n; k++) {
 		struct resolved_source *rs = resolve(r, rc->sources.v[k], true);
 		fprintf(out, "source %s: %s\n", rc->sources.v[k], rs && rs->path ? rs->path : "not in the cache (lfsbuild fetch)");

@@ -8,6 +8,7 @@
 #include "lib/util.h"
 #include "packages/bincache.h"
 #include "state/state.h"
+#include "engine/icecream.h"
 
 struct config;
 struct recipe_set;
@@ -43,6 +44,7 @@ struct runner {
 	struct strv sysenv;     /* LFSBUILD_*=VALUE settings of the new system */
 	bool sysenv_loaded;
 	unsigned long long tmpfs_committed;  /* the limits of the running steps' build tmpfs */
+	struct icecream ice;    /* --icecream (engine/icecream.h) */
 	struct resolved_source *res;  /* per manifest source, filled on demand */
 	bool *res_done;
 };
@@ -68,6 +70,8 @@ struct job {
 	double prep_cpu;        /* CPU of the preparing child: the caller sets it when it reaps that child */
 	struct phases phases;   /* per phase: unpack by runner_launch, the sections by runner_finish */
 	int tmpfs_fd;           /* its build directory's tmpfs (engine/buildfs.h), -1: on disk */
+	char *icecream_key;     /* --icecream: it goes through icecc with this environment (NULL: local) */
+	char *icecream_failed;  /* --icecream: why it builds locally although it would go through icecc */
 	unsigned long long tmpfs_limit;
 };
 
@@ -137,6 +141,8 @@ char *runner_step_version(struct runner *r, size_t i);
 void runner_job_free(struct job *job);
 /* Copy what the step wrote to its pipe into its log. false at EOF or error. */
 bool runner_drain(struct job *job);
+/* --icecream: NULL when step i goes through icecc, else why not ("" with --icecream off). */
+const char *runner_icecream_reason(const struct runner *r, size_t i);
 /* --explain: the sandbox plan, the environment and the command of step `i`. */
 int runner_explain(struct runner *r, size_t i, FILE *out);
 /* Where step i runs and with what, for `lfsbuild shell STEP`. */

@@ -46,7 +46,7 @@ enum op_kind {
 	OP_HOSTNAME,     /* sethostname(src) */
 	OP_MOUNT,        /* mount(src, path, fstype, flags, data); a bind with MS_RDONLY is remounted read-only */
 	OP_HOLD,         /* open an O_PATH fd on path, kept in slot */
-	OP_REBIND,       /* bind the fd of slot onto path (re-exposing a path hidden by a tmpfs) */
+	OP_REBIND,       /* bind the fd of slot onto path (re-exposing a path hidden by a tmpfs); MS_RDONLY in flags: read-only */
 	OP_ATTACH,       /* move_mount the detached mount of fd num onto path, then close the fd */
 	OP_OVERLAY,      /* an overlay on path: lower data (path itself when NULL) as it is, upper src/upper, work src/work */
 	OP_REMOUNT_RO,   /* remount every mount of /proc/self/mountinfo read-only, but `except` */
@@ -207,8 +207,15 @@ static void add_namespaces(struct sandbox_plan *p, const struct sandbox_spec *s,
 		add(p, OP_USERNS, "unshare user")->detail =
 			xasprintf("map uid %u and gid %u to themselves, setgroups deny", (unsigned)geteuid(), (unsigned)getegid());
 	add(p, OP_DEATHSIG, "die-with-parent SIGKILL");
-	struct op *op = add(p, OP_UNSHARE, "unshare mount,net,pid,uts,ipc");
-	op->num = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	struct op *op;
+	if (s->share_net) {   /* --icecream: icecc's client reaches the helpers itself */
+		op = add(p, OP_UNSHARE, "unshare mount,pid,uts,ipc");
+		op->detail = xstrdup("not net: the step goes through icecream, whose client connects to the compile farm");
+		op->num = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	} else {
+		op = add(p, OP_UNSHARE, "unshare mount,net,pid,uts,ipc");
+		op->num = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	}
 	add(p, OP_FORK_INIT, "fork init")->detail = xstrdup(
 		"pid 1 of the new pid namespace: reaps orphans, exits with the command's status; its exit kills the namespace");
 	add(p, OP_DEATHSIG, "die-with-parent SIGKILL");
@@ -330,6 +337,29 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 	if (build && !(s->root && under(build, s->root)))
 		rw[nrw++] = build;
 	int slot[2] = {-1, -1}, nslot = 0;
+	/* --icecream: its directory (the client, the environments) and the directory of the daemon's
+	 * socket are read from the host; under /tmp they are held like the read-write paths and bound
+	 * back read-only before them (their binds, below, stay on top) */
+	char *ro[2] = {NULL, NULL};
+	int ro_slot[2] = {-1, -1};
+	size_t nro = 0;
+	if (s->icecream_dir && hidden_by_tmpfs(s->icecream_dir))
+		ro[nro++] = xstrdup(s->icecream_dir);
+	if (s->icecream_socket) {
+		char *d = xstrdup(s->icecream_socket);
+		*strrchr(d, '/') = '\0';
+		if (*d && hidden_by_tmpfs(d) && strcmp(d, "/tmp") && strcmp(d, "/dev") &&
+		    !(s->icecream_dir && under(d, s->icecream_dir)))
+			ro[nro++] = d;
+		else
+			free(d);
+	}
+	for (size_t i = 0; i < nro; i++) {
+		struct op *op = add(p, OP_HOLD, "hold %s", ro[i]);
+		op->detail = xstrdup("an O_PATH fd: a tmpfs below hides the path");
+		op->path = xstrdup(ro[i]);
+		op->slot = ro_slot[i] = nslot++;
+	}
 	for (size_t i = 0; i < nrw; i++) {
 		if (s->root && rw[i] == s->root)
 			add_root_mount(p, s);
@@ -358,7 +388,8 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 	for (size_t i = 0; i < nrw; i++)
 		strv_add(&op->except, rw[i]);
 	strv_add(&op->except, "/proc");
-	strv_add(&op->except, "/sys");
+	if (!s->share_net)   /* else the host's /sys stays, read-only (below) */
+		strv_add(&op->except, "/sys");
 	buf_puts(&b, "remount-ro every mount of /proc/self/mountinfo but");
 	for (size_t i = 0; i < op->except.n; i++)
 		buf_printf(&b, " %s", op->except.v[i]);
@@ -369,6 +400,13 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 		add_dev(p, "/dev");
 	else
 		add_mount(p, "tmpfs", "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", MK_NONE);
+	for (size_t i = 0; i < nro; i++) {
+		op = add(p, OP_REBIND, "bind-ro %s %s", ro[i], ro[i]);
+		op->detail = xstrdup("from the held fd, read-only");
+		op->path = ro[i];
+		op->slot = ro_slot[i];
+		op->flags = MS_RDONLY;
+	}
 	for (size_t i = 0; i < nrw; i++) {
 		if (slot[i] < 0)
 			continue;
@@ -378,7 +416,10 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 		op->slot = slot[i];
 	}
 	add_proc(p, "/proc", root_step);
-	add_mount(p, "sysfs", "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, MK_NONE);
+	/* a sysfs belongs to a network namespace: in lfsbuild's own (--icecream) it is the one mounted
+	 * at /sys already (the kernel refuses it on top of itself), left read-only above */
+	if (!s->share_net)
+		add_mount(p, "sysfs", "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, MK_NONE);
 }
 
 static void add_chroot_view(struct sandbox_plan *p, const struct sandbox_spec *s)
@@ -397,6 +438,23 @@ static void add_chroot_view(struct sandbox_plan *p, const struct sandbox_spec *s
 	x = path_join(r, "run");
 	add_mount(p, "tmpfs", "tmpfs", x, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", MK_DIR);
 	free(x);
+	/* --icecream: its directory and the daemon's socket, on the /run tmpfs of this namespace (so
+	 * nothing is made in $LFS); a socket on a read-only bind still takes connections */
+	if (s->icecream_dir) {
+		x = path_join(r, ICECREAM_DIR_IN);
+		add_mount(p, "bind-ro", s->icecream_dir, x, NULL, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL, MK_DIR);
+		free(x);
+	}
+	if (s->icecream_socket) {
+		x = path_join(r, ICECREAM_SOCKET_IN);
+		add_mount(p, "bind", s->icecream_socket, x, NULL, MS_BIND, NULL, MK_FILE);
+		free(x);
+	}
+	if (s->private_tmp) {
+		x = path_join(r, "tmp");
+		add_mount(p, "tmpfs", "tmpfs", x, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", MK_DIR);
+		free(x);
+	}
 	if (s->builddir) {
 		const char *in = s->builddir_in ? s->builddir_in : "/build";
 		/* The build directory's parent (/build) is a small tmpfs of this namespace: a bind
@@ -554,20 +612,23 @@ struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 	case SANDBOX_USER:
 		add_namespaces(p, s, !root);
 		add_host_view(p, s);
-		add(p, OP_LO_UP, "lo up")->detail = xstrdup("the only interface of the new network namespace");
+		if (!s->share_net)
+			add(p, OP_LO_UP, "lo up")->detail = xstrdup("the only interface of the new network namespace");
 		add_command(p, s, root);
 		break;
 	case SANDBOX_HOST_ROOT:
 		add_namespaces(p, s, false);
 		add_host_view(p, s);
-		add(p, OP_LO_UP, "lo up")->detail = xstrdup("the only interface of the new network namespace");
+		if (!s->share_net)
+			add(p, OP_LO_UP, "lo up")->detail = xstrdup("the only interface of the new network namespace");
 		add_command(p, s, false);
 		break;
 	case SANDBOX_CHROOT:
 		add_namespaces(p, s, false);
 		if (s->root)
 			add_chroot_view(p, s);
-		add(p, OP_LO_UP, "lo up")->detail = xstrdup("the only interface of the new network namespace");
+		if (!s->share_net)
+			add(p, OP_LO_UP, "lo up")->detail = xstrdup("the only interface of the new network namespace");
 		add_command(p, s, false);
 		break;
 	}
@@ -1164,6 +1225,8 @@ static void do_rebind(const struct op *op, struct ctx *c)
 	char src[64];
 	snprintf(src, sizeof src, "/proc/self/fd/%d", c->held[op->slot]);
 	if (mkdir_p(op->path, 0755) < 0 || mount(src, op->path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(c, op->desc, errno);
+	if ((op->flags & MS_RDONLY) && mount(NULL, op->path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
 		fail(c, op->desc, errno);
 	close(c->held[op->slot]);
 }

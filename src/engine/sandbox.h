@@ -35,7 +35,21 @@ struct sandbox_spec {
 	const char *capture;       /* NULL, or a directory holding upper/ and work/ (on root's file system):
 	                            * root is then an overlay (lower: root as it is) whose writes land in
 	                            * upper/ (docs/engine.md, "Capture") */
+	/* --icecream (docs/engine.md, "A compile farm"): */
+	bool share_net;            /* keep lfsbuild's network namespace (icecc's client connects to the
+	                            * helpers itself); false: a new one with only lo */
+	const char *icecream_dir;  /* chroot: bound read-only at ICECREAM_DIR_IN (WORKDIR/icecream: the
+	                            * client, the compiler environments); user modes see it where it is
+	                            * (bound back read-only when the private /tmp hides it) */
+	const char *icecream_socket; /* the local iceccd's socket: chroot, bound at ICECREAM_SOCKET_IN; the
+	                            * user modes see it where it is (its directory bound back read-only
+	                            * when the private /tmp hides it) */
+	bool private_tmp;          /* chroot: a tmpfs on /tmp (icecc-create-env writes there, not in $LFS) */
 };
+
+/* Where a chroot step sees --icecream's directory and the daemon's socket (on its /run tmpfs). */
+#define ICECREAM_DIR_IN "/run/lfsbuild-icecream"
+#define ICECREAM_SOCKET_IN "/run/lfsbuild-iceccd.socket"
 
 struct sandbox_plan;
 

@@ -51,6 +51,8 @@ struct node {
 	int exit_code;
 	bool ran;               /* started in this invocation */
 	bool cached;            /* restored from the binary cache instead of run */
+	int icecream;           /* --icecream: 1 went through icecc, 2 would have but built here (why: icecream_failed) */
+	char *icecream_failed;
 	struct job job;
 };
 
@@ -414,6 +416,13 @@ static void launch_step(struct build *b, size_t i, int wstatus)
 	}
 	(void)wstatus;
 	int got = runner_launch(&b->run, &nd->job, err, sizeof err);
+	if (nd->job.icecream_key)
+		nd->icecream = 1;
+	else if (nd->job.icecream_failed) {
+		nd->icecream = 2;
+		free(nd->icecream_failed);
+		nd->icecream_failed = xstrdup(nd->job.icecream_failed);
+	}
 	if (got < 0) {
 		start_failed(b, i, err, true);
 		return;
@@ -826,6 +835,10 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 			strv_push(&a, xasprintf("--%s", more[k]));
 			strv_add(&a, v ? v : "");
 		}
+	if (config_on_command_line("icecream"))   /* --icecream=VALUE: the form an optional argument takes */
+		strv_push(&a, xasprintf("--icecream=%s", cfg->icecream ? cfg->icecream : "off"));
+	if (config_on_command_line("icecream-jobs"))
+		strv_push(&a, xasprintf("--icecream-jobs=%d", cfg->icecream_jobs));
 	if (cfg->until) {
 		strv_add(&a, "--until");
 		strv_add(&a, cfg->until);
@@ -1044,6 +1057,7 @@ static void run_steps(struct build *b)
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
 	loop(b, sp[0]);
+	icecream_stop(&b->run.ice);   /* before the orphans are waited for: it is a child too */
 
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -1058,10 +1072,13 @@ static void run_steps(struct build *b)
 
 /* The end: run.json's last state, then how to resume after a signal, the triage of the failures,
  * or the line that says the build is complete; then the tests' summary. The exit status. */
+static void icecream_end(struct build *b);
+
 static int end_build(struct build *b, int argc, char **argv)
 {
 	const struct config *cfg = b->cfg;
 	int rc;
+	icecream_end(b);
 	size_t nfailed = 0, ndone = 0, ncached = 0;
 	for (size_t i = 0; i < b->g.n; i++) {
 		nfailed += b->nodes[i].status == ST_FAILED;
@@ -1115,6 +1132,76 @@ static int keep_settings(struct build *b)
 	return rc;
 }
 
+/* --icecream, before the first step: which of the steps to run go through icecc and which are
+ * built here (those whose recipe says `icecream no` named, with why), the client prepared, the
+ * local daemon started (or its socket checked). -1 (said) when it cannot be used. */
+static int icecream_begin(struct build *b)
+{
+	struct icecream *ice = &b->run.ice;
+	if (ice->kind == ICECREAM_OFF)
+		return 0;
+	size_t through = 0, here = 0;
+	struct buf no = {0};
+	for (size_t k = 0; k < b->g.n; k++) {
+		size_t i = b->g.order[k];
+		if (b->nodes[i].status != ST_PENDING)
+			continue;
+		const char *why = runner_icecream_reason(&b->run, i);
+		if (!why) {
+			through++;
+			continue;
+		}
+		here++;
+		if (b->set.steps[i].no_icecream)
+			buf_printf(&no, "%s%s (%s)", no.len ? "; " : "", b->set.steps[i].id, why);
+	}
+	char *msg = xasprintf("icecream: %zu of the %zu steps to run go through icecc, %zu %s built here%s%s", through,
+	                      through + here, here, here == 1 ? "is" : "are", no.len ? "; by their recipe (icecream no): " : "",
+	                      no.len ? no.data : "");
+	b->pg->note(b->pg, msg);
+	free(msg);
+	buf_free(&no);
+	if (!through)
+		return 0;
+	char err[2048];
+	struct strv notes = {0};
+	int rc = icecream_prepare(ice, b->set.stages, b->set.nstages, b->run.uid, b->run.gid, err, sizeof err);
+	if (rc == 0)
+		rc = icecream_start(ice, b->run.uid, b->run.gid, &notes, err, sizeof err);
+	for (size_t k = 0; k < notes.n; k++)
+		b->pg->note(b->pg, notes.v[k]);
+	strv_free(&notes);
+	if (rc < 0)
+		errorf("%s; nothing was run", err);
+	return rc;
+}
+
+/* --icecream, at the end: the steps that went through icecc, and those that would have but were
+ * built here (why is in their log and was said when they started). */
+static void icecream_end(struct build *b)
+{
+	if (b->run.ice.kind == ICECREAM_OFF)
+		return;
+	struct buf through = {0}, fell = {0};
+	size_t n = 0;
+	for (size_t k = 0; k < b->g.n; k++) {
+		size_t i = b->g.order[k];
+		if (b->nodes[i].icecream == 1) {
+			buf_printf(&through, " %s", b->set.steps[i].id);
+			n++;
+		} else if (b->nodes[i].icecream == 2) {
+			buf_printf(&fell, " %s", b->set.steps[i].id);
+		}
+	}
+	char *msg = xasprintf("icecream: %zu step%s went through icecc:%s%s%s", n, n == 1 ? "" : "s",
+	                      through.len ? through.data : " none", fell.len ? "; built here instead (see their logs):" : "",
+	                      fell.len ? fell.data : "");
+	b->pg->note(b->pg, msg);
+	free(msg);
+	buf_free(&through);
+	buf_free(&fell);
+}
+
 /* Build: which steps (the selection), under the lock, why each runs or not (stamps and
  * reasons), say so, run them, end. The exit status. */
 static int build_steps(struct build *b, int argc, char **argv)
@@ -1142,6 +1229,8 @@ static int build_steps(struct build *b, int argc, char **argv)
 	b->command = sched_resume_command(b->cfg, argc, argv);
 	warn_only_stale(b);
 	if (announce(b) < 0)
+		return EXIT_FAILURE;
+	if (icecream_begin(b) < 0)
 		return EXIT_FAILURE;
 	run_steps(b);
 	return end_build(b, argc, argv);
@@ -1237,6 +1326,7 @@ static void close_build(struct build *b)
 		stamp_free(&nd->stamp);
 		free(nd->reason);
 		free(nd->error);
+		free(nd->icecream_failed);
 		runner_job_free(&nd->job);
 	}
 	free(b->nodes);

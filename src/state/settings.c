@@ -119,7 +119,8 @@ void settings_apply(struct config *cfg, const struct settings *stored, struct st
 		if (k->coff < 0)
 			continue;
 		char **f = cfield(cfg, k);
-		if (*f && !**f) { /* given empty: the default */
+		/* given empty (or --kernel-config qemu, the default's name): the default */
+		if (*f && (!**f || (!strcmp(k->name, "kernel-config") && !strcmp(*f, SYSCONFIG_KERNEL_QEMU)))) {
 			free(*f);
 			*f = NULL;
 		} else if (!*f && stored && *sfield(stored, k)) {
@@ -132,7 +133,7 @@ void settings_apply(struct config *cfg, const struct settings *stored, struct st
 		cfg->hostname = xstrdup(SYSCONFIG_HOSTNAME);
 	if (!cfg->locales)
 		cfg->locales = xstrdup(SYSCONFIG_LOCALES);
-	if (cfg->kernel_config) {
+	if (cfg->kernel_config && !sysconfig_kernel_is_word(cfg->kernel_config)) {
 		char *abs = path_abs(cfg->kernel_config);
 		free(cfg->kernel_config);
 		cfg->kernel_config = abs;
@@ -148,7 +149,7 @@ static void settings_now(const struct config *cfg, const struct settings *old, b
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
 		if (keys[i].coff >= 0 && *cfield(cfg, &keys[i]) && **cfield(cfg, &keys[i]))
 			*sfield(now, &keys[i]) = xstrdup(*cfield(cfg, &keys[i]));
-	if (now->kernel_config)
+	if (now->kernel_config && !sysconfig_kernel_is_word(now->kernel_config))
 		now->kernel_config_sha256 = sha256_file(now->kernel_config);
 	now->root_password_file = config_path(cfg, "root-password");
 	if (cfg->root_password && *cfg->root_password)
@@ -193,7 +194,8 @@ static void differences(const struct config *cfg, const struct settings *old, co
 		if (same(a, b) || !strcmp(k->name, "root-password-file"))
 			continue;
 		if (!strcmp(k->name, "kernel-config-sha256")) {
-			if (same(old->kernel_config, now->kernel_config) && now->kernel_config)
+			if (same(old->kernel_config, now->kernel_config) && now->kernel_config &&
+			    !sysconfig_kernel_is_word(now->kernel_config))
 				strv_push(notes, xasprintf("setting changed: kernel-config: the content of %s changed (sha256 %.12s..., "
 				                           "was %.12s...)", now->kernel_config, shown(b), shown(a)));
 			continue;
@@ -259,7 +261,7 @@ int settings_keep(const struct config *cfg, struct strv *notes, char *errbuf, si
 	settings_now(cfg, &old, had > 0, &now);
 	char *path = settings_path(cfg->workdir);
 	int rc = 0;
-	if (now.kernel_config && !now.kernel_config_sha256) {
+	if (now.kernel_config && !sysconfig_kernel_is_word(now.kernel_config) && !now.kernel_config_sha256) {
 		rc = set_error(errbuf, errlen, "--kernel-config %s: cannot read it", now.kernel_config);
 		goto out;
 	}

@@ -36,3 +36,14 @@ PATH="$T/bin" "$LFSBUILD" check-host >"$T/o" 2>&1; rc=$?
 ok "check-host without qemu-system exits 1" test "$rc" = 1
 ok "check-host names the missing tool" grep -q "qemu-system-x86_64 .*missing" "$T/o"
 ok "check-host prints one apt-get line" grep -q "^  apt-get install .*qemu-system-x86" "$T/o"
+# the install line is for the host it runs on (its os-release; LFSBUILD_OS_RELEASE for this test)
+printf 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\n' >"$T/osr-ubuntu"
+LFSBUILD_OS_RELEASE="$T/osr-ubuntu" PATH="$T/bin" "$LFSBUILD" check-host >"$T/o" 2>&1
+ok "check-host on Ubuntu 24.04: says so" grep -q "To install on this Ubuntu 24.04:" "$T/o"
+ok "check-host on Ubuntu 24.04: the apt-get line" grep -q "^  apt-get install .*qemu-system-x86" "$T/o"
+printf 'ID=fedora\nVERSION_ID=40\n' >"$T/osr-fedora"
+LFSBUILD_OS_RELEASE="$T/osr-fedora" PATH="$T/bin" "$LFSBUILD" check-host >"$T/o" 2>&1; rc=$?
+ok "check-host on an unknown distribution: still exits 1" test "$rc" = 1
+ok "check-host on an unknown distribution: says what os-release says" grep -q "osr-fedora says ID=fedora VERSION_ID=40" "$T/o"
+ok "check-host on an unknown distribution: no apt-get line" bash -c "! grep -q 'apt-get' '$T/o'"
+ok "check-host on an unknown distribution: the Debian names to look for" grep -q "^  .*qemu-system-x86" "$T/o"

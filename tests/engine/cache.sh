@@ -40,6 +40,7 @@ for s in $STEPS; do
 	ok "$s: its archive STEP-VERSION-HASH12.tar.zst (${s#*:})" test -f "$W/packages/$(name "${s%:*}" "${s#*:}")"
 done
 ok "no archive for ch2/nocap (capture no)" bash -c "! ls '$W/packages' | grep -q '^ch2_nocap-'"
+ok "a captured step's log says what its capture cost" grep -Eq '^lfsbuild: capture: file list, package archive and merge in [0-9]+\.[0-9]s$' "$W/logs/ch1/base.log"
 A=$W/packages/$(name ch1/base 1.0)
 ok "its first members: .LFSBUILD-INFO, .LFSBUILD-FILES" test "$(tar --zstd -tf "$A" | head -2 | tr '\n' ' ')" = ".LFSBUILD-INFO .LFSBUILD-FILES "
 info=$(tar --zstd -xOf "$A" .LFSBUILD-INFO)
@@ -78,6 +79,7 @@ for s in $STEPS; do
 	expect_in "$s: the reason line 'from cache: STEP VERSION HASH'" "from cache: ${s%:*} ${s#*:} $(W=$W1 hash_of "${s%:*}")" "$out"
 	ok "$s: not built (its log says where it came from)" bash -c "grep -q 'from cache' '$W/logs/${s%:*}.log' && ! grep -q -- '---- script ----' '$W/logs/${s%:*}.log'"
 done
+ok "a step from the cache: its log says what the merge cost, no archive packed" grep -Eq '^lfsbuild: capture: file list, merge in [0-9]+\.[0-9]s$' "$W/logs/ch1/base.log"
 ok "ch2/nocap was built" built ch2/nocap
 ok "... and no 'from cache' line names it" bash -c "! grep -q 'from cache: ch2/nocap' <<<\"\$1\"" _ "$out"
 ok "the root equals the first one (tests/lib/compare-roots.sh)" same_root "$W1" "$W2"

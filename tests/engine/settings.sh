@@ -90,6 +90,30 @@ expect_in "the kept kernel config changed: reported" "setting changed: kernel-co
 expect_in "the kept kernel config changed: its step reruns" "run   ch1/kernel (configuration changed: kernel-config)" "$out"
 ok "the kept kernel config changed: its new content reached the step" root_is kernel CONFIG_A=m
 
+# the two words: defconfig (LFSBUILD_KERNEL_BASE=defconfig, the recipe's other base) and qemu
+# (the default: as if never given, the same inputs as a work directory that never had one)
+out=$(lb build -j2 --kernel-config defconfig 2>&1)
+expect_in "--kernel-config defconfig: reported" "setting changed: kernel-config = defconfig (was $T/kernel.config)" "$out"
+expect_in "--kernel-config defconfig: the step reruns" "run   ch1/kernel (configuration changed:" "$out"
+ok "--kernel-config defconfig: LFSBUILD_KERNEL_BASE reached the step" root_is kernel "base defconfig"
+ok "--kernel-config defconfig: kept as the word" grep -qx "kernel-config = defconfig" "$W/state/settings"
+ok "--kernel-config defconfig: no sha256 (not a file)" grep -qx "kernel-config-sha256 =" "$W/state/settings"
+ok "--kernel-config defconfig: an input of the step" grep -q "^input config kernel-base " "$W/state/stamps/ch1/kernel.stamp"
+out=$(lb build -j2 2>&1)
+expect_in "--kernel-config defconfig: kept by a later build" "build complete: 0 steps run, 7 up to date" "$out"
+out=$(lb build -j2 --kernel-config qemu 2>&1)
+expect_in "--kernel-config qemu: the step reruns" "run   ch1/kernel (configuration changed:" "$out"
+ok "--kernel-config qemu: the recipe's default reached the step" root_is kernel none
+ok "--kernel-config qemu: kept as the default (empty)" grep -qx "kernel-config =" "$W/state/settings"
+ok "--kernel-config qemu: the default's input, as in a work directory that never had one" \
+	grep -qx "input config kernel-config none" "$W/state/stamps/ch1/kernel.stamp"
+out=$(lb build -j2 2>&1)
+expect_in "--kernel-config qemu: nothing reruns after" "build complete: 0 steps run, 7 up to date" "$out"
+# a file named like a word is given by its path
+printf 'CONFIG_W=y\n' >"$T/defconfig"
+out=$(cd "$T" && lb build -j2 --kernel-config ./defconfig 2>&1)
+ok "--kernel-config ./defconfig: the file, not the word" root_is kernel CONFIG_W=y
+
 # the root password: where it comes from, never itself
 out=$(lb build -j2 --root-password 'pw-not-kept-here' 2>&1)
 ok "--root-password: state/settings says so" grep -qx "root-password = option" "$W/state/settings"

@@ -138,6 +138,30 @@ static void test_capture_key(void **state)
 	recipe_set_free(&set);
 }
 
+/* `icecream no: WHY` (--icecream): kept with its reason, not part of the stamp's hash. */
+static void test_icecream_key(void **state)
+{
+	(void)state;
+	struct recipe_set set = one_stage();
+	struct recipe r, plain;
+	struct buf err = {0};
+	assert_int_equal(recipe_parse(&set, "c.recipe", "ch5/c",
+	                              "title c\nstage cross\nicecream  no: built by the host's gcc\n%build\nmake\n", &r, &err), 0);
+	assert_true(r.no_icecream);
+	assert_string_equal(r.icecream_why, "built by the host's gcc");
+	assert_int_equal(recipe_parse(&set, "c.recipe", "ch5/c", "title c\nstage cross\n%build\nmake\n", &plain, &err), 0);
+	assert_false(plain.no_icecream);
+	assert_null(plain.icecream_why);
+	assert_string_equal(r.hashed, plain.hashed);
+	recipe_free(&r);
+	recipe_free(&plain);
+	expect_error("title t\nstage cross\nicecream no\n%build\n",
+	             "b.recipe:3: icecream no wants a reason after a colon (what does not work through icecc), not 'no'");
+	expect_error("title t\nstage cross\nicecream maybe\n%build\n",
+	             "b.recipe:3: icecream wants yes or no (then, after a colon, why), not 'maybe'");
+	recipe_set_free(&set);
+}
+
 static void put(const char *dir, const char *name, const char *text)
 {
 	char *p = path_join(dir, name);
@@ -155,7 +179,7 @@ static void test_set_load(void **state)
 	char dir[] = "/tmp/lfsbuild-unit-recipe.XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	put(dir, "stages", "stage a\n chapter 1\n mode user\n env X=$LFS/x\n prelude umask 022\n prelude set +h\n"
-	                     "stage b\n chapter 2\n mode chroot\n");
+	                     "stage b\n chapter 2\n mode chroot\n icecream gcc g++ cc\n");
 	put(dir, "toc", "# toc\nch1/one\nch1/two\nch2/three\nch2/four\n");
 	put(dir, "ch1/one.recipe", "title One\nstage a\n%build\ntrue\n");
 	put(dir, "ch1/two.recipe", "title Two\nstage a\nafter ch1/one\n%build\ntrue\n");
@@ -165,6 +189,10 @@ static void test_set_load(void **state)
 	assert_int_equal(set.nstages, 2);
 	assert_string_equal(set.stages[0].prelude, "umask 022\nset +h");
 	assert_string_equal(set.stages[0].env.v[0], "X=$LFS/x");
+	assert_int_equal(set.stages[0].icecream.n, 0);
+	assert_int_equal(set.stages[1].icecream.n, 3);
+	assert_string_equal(set.stages[1].icecream.v[1], "g++");
+	assert_null(strstr(set.stages[1].canon, "icecream"));   /* no input of the steps' stamps */
 	assert_int_equal(set.nsteps, 3);
 	assert_int_equal(set.missing.n, 1);
 	assert_string_equal(set.missing.v[0], "ch2/four");
@@ -254,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_critical_and_reference),
 		cmocka_unit_test(test_capture_key),
+		cmocka_unit_test(test_icecream_key),
 		cmocka_unit_test(test_set_load),
 		cmocka_unit_test(test_timings),
 		cmocka_unit_test(test_flat_id),

@@ -159,6 +159,43 @@ static void test_plan_scratch(void **state)
 	free(t);
 }
 
+/* --icecream: a step that goes through icecc keeps lfsbuild's network; in the chroot it gets the
+ * icecream directory read-only and the daemon's socket on its /run tmpfs; in user mode the host's
+ * /sys stays (a new sysfs belongs to a new network namespace) and a directory under /tmp is bound
+ * back read-only. */
+static void test_plan_icecream(void **state)
+{
+	(void)state;
+	char *argv[] = {"/bin/bash", "-c", "make", NULL};
+	struct sandbox_spec s = base_spec(SANDBOX_CHROOT, argv);
+	s.share_net = true;
+	s.icecream_dir = "/var/tmp/w/icecream";
+	s.icecream_socket = "/var/tmp/w/icecream/daemon/iceccd.socket";
+	char *t = plan_text(&s);
+	assert_non_null(strstr(t, "unshare mount,pid,uts,ipc (not net"));
+	assert_null(strstr(t, "lo up"));
+	assert_non_null(strstr(t, "bind-ro /var/tmp/w/icecream /var/tmp/lfs" ICECREAM_DIR_IN " (ro,nosuid,nodev"));
+	assert_non_null(strstr(t, "bind /var/tmp/w/icecream/daemon/iceccd.socket /var/tmp/lfs" ICECREAM_SOCKET_IN));
+	assert_true(strstr(t, "tmpfs /var/tmp/lfs/run ") < strstr(t, "bind-ro /var/tmp/w/icecream"));
+	free(t);
+	s.share_net = false;
+	s.icecream_dir = s.icecream_socket = NULL;
+	t = plan_text(&s);
+	assert_non_null(strstr(t, "unshare mount,net,pid,uts,ipc"));
+	assert_non_null(strstr(t, "lo up"));
+	free(t);
+	s = base_spec(SANDBOX_USER, argv);
+	s.share_net = true;
+	s.icecream_dir = "/tmp/w/icecream";
+	s.icecream_socket = "/tmp/w/icecream/daemon/iceccd.socket";
+	t = plan_text(&s);
+	assert_null(strstr(t, "sysfs /sys"));
+	assert_null(strstr(t, "lo up"));
+	assert_non_null(strstr(t, "hold /tmp/w/icecream"));
+	assert_non_null(strstr(t, "bind-ro /tmp/w/icecream /tmp/w/icecream (from the held fd, read-only)"));
+	free(t);
+}
+
 static void test_plan_chroot(void **state)
 {
 	(void)state;
@@ -632,6 +669,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_plan_user),
 		cmocka_unit_test(test_plan_chroot),
 		cmocka_unit_test(test_plan_scratch),
+		cmocka_unit_test(test_plan_icecream),
 		cmocka_unit_test(test_spawn_output_and_status),
 		cmocka_unit_test(test_spawn_fds),
 		cmocka_unit_test(test_spawn_signals_reset),
