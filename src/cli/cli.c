@@ -21,7 +21,7 @@ static const struct command cmd_help = {
 static const struct command *const commands[] = {
 	&cmd_check_host, &cmd_sources, &cmd_fetch, &cmd_graph, &cmd_build, &cmd_status,
 	&cmd_log, &cmd_report, &cmd_restore, &cmd_shell, &cmd_image, &cmd_boot, &cmd_test, &cmd_all,
-	&cmd_files, &cmd_owner, &cmd_du, &cmd_remove, &cmd_sbom, &cmd_clean, &cmd_help,
+	&cmd_files, &cmd_owner, &cmd_du, &cmd_remove, &cmd_repro, &cmd_sbom, &cmd_clean, &cmd_help,
 };
 
 const struct command *cli_find(const char *name)

@@ -48,6 +48,8 @@ static int run(struct config *cfg, int argc, char **argv)
 		state_lock_holder(cfg->workdir, &h);
 		if (!strcmp(h.what, "shell"))
 			errorf("an lfsbuild shell is open in %s; leave it before cleaning", cfg->workdir);
+		else if (h.what[0] && strcmp(h.what, "build"))
+			errorf("an lfsbuild %s is working in %s; wait for it or stop it before cleaning", h.what, cfg->workdir);
 		else
 			errorf("a build is running in %s; stop it before cleaning", cfg->workdir);
 		close(lock);
@@ -56,7 +58,8 @@ static int run(struct config *cfg, int argc, char **argv)
 	}
 	free(lockpath);
 	int bad = 0;
-	const char *subs[] = {"build", "logs"};
+	/* repro/: the scratch copies lfsbuild repro --keep kept (or a killed one left) */
+	const char *subs[] = {"build", "logs", "repro"};
 	for (size_t i = 0; i < ARRAY_LEN(subs); i++) {
 		char *p = config_path(cfg, subs[i]);
 		bad |= rm(cfg, p) < 0;
@@ -91,7 +94,8 @@ static int run(struct config *cfg, int argc, char **argv)
 
 const struct command cmd_clean = {
 	"clean", "remove build directories and logs (--all: also the root, the state, the image)", "",
-	"Removes WORKDIR/build and WORKDIR/logs. With --all also the root ($LFS), the state (stamps),\n"
+	"Removes WORKDIR/build, WORKDIR/logs and WORKDIR/repro (the scratch copies of lfsbuild repro). With\n"
+	"--all also the root ($LFS), the state (stamps),\n"
 	"the snapshots, the captures (capture/: upper trees and merge journals), icecream/ and the image; WORKDIR/packages\n"
 	"(package archives, the binary cache) stays, and says so; the source cache stays (it says so) unless --with-sources is\n"
 	"given too. Says each thing it removes. Never touches anything outside the work directory.",

@@ -25,6 +25,8 @@ int cli_lock_root(const struct config *cfg, const char *root, const char *what)
 			state_lock_holder(cfg->workdir, &h);
 			if (!strcmp(h.what, "shell"))
 				errorf("an lfsbuild shell is open in %s; %s when it has ended", cfg->workdir, what);
+			else if (h.what[0] && strcmp(h.what, "build"))
+				errorf("an lfsbuild %s is working in %s; %s when it has ended", h.what, cfg->workdir, what);
 			else
 				errorf("a build is running in %s; %s when the build has ended", cfg->workdir, what);
 			close(lock);

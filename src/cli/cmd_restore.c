@@ -45,6 +45,8 @@ static int run(struct config *cfg, int argc, char **argv)
 	if (lock < 0) {
 		if (!strcmp(h.what, "shell"))
 			errorf("an lfsbuild shell (pid %ld) is open in %s; leave it first", h.pid, cfg->workdir);
+		else if (h.what[0] && strcmp(h.what, "build"))
+			errorf("an lfsbuild %s (pid %ld) is working in %s; wait for it or stop it first", h.what, h.pid, cfg->workdir);
 		else
 			errorf("a build is running in %s; stop it first", cfg->workdir);
 		goto out;

@@ -4,7 +4,7 @@
 
 extern const struct command cmd_check_host, cmd_sources, cmd_fetch, cmd_graph, cmd_build,
 	cmd_status, cmd_log, cmd_report, cmd_restore, cmd_image, cmd_boot, cmd_test, cmd_all,
-	cmd_clean, cmd_shell, cmd_files, cmd_owner, cmd_du, cmd_remove, cmd_sbom;
+	cmd_clean, cmd_shell, cmd_files, cmd_owner, cmd_du, cmd_remove, cmd_repro, cmd_sbom;
 
 /* For a command that reads the work directory's root (image, sbom): the state lock, so that no
  * build or shell changes the root meanwhile. Its fd (close it when done), -1 when none is needed

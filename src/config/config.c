@@ -97,6 +97,8 @@ static const struct optdef opts[] = {
 
 	{"bytes", 0, K_FLAG, F(du_bytes), NULL, NULL, "du", "sizes in bytes, tab-separated, no header (for scripts)"},
 	{"dry-run", 0, K_FLAG, F(dry_run), NULL, NULL, "remove", "say what would be removed and kept; change nothing"},
+	{"keep", 0, K_FLAG, F(keep), NULL, NULL, "repro", "keep the scratch copy WORKDIR/repro/STEP (its root, the first build, the rebuild)"},
+	{"build-tmpfs", 0, K_STR, F(build_tmpfs), "on|off|auto", "LFSBUILD_BUILD_TMPFS", "repro", "the rebuild's build tree on a tmpfs, as in build (default auto)"},
 };
 
 static bool in_words(const char *words, const char *w)

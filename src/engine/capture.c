@@ -600,6 +600,30 @@ out:
 	return rc;
 }
 
+int capture_list_tree(const char *id, const char *root, const char *upper, struct buf *list, char *errbuf,
+                      size_t errlen)
+{
+	struct plan pl = {.root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)};
+	int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
+	buf_printf(&pl.list, "# lfsbuild file list of %s: what type mode uid gid size sha256 target path\n", id);
+	if (pl.root < 0 || ufd < 0)
+		set_error(errbuf, errlen, "cannot open %s or %s: %s", root, upper, strerror(errno));
+	else if (walk(&pl, ufd, "") < 0)
+		set_error(errbuf, errlen, "cannot read %s: %s", upper, strerror(errno));
+	else
+		rc = 0;
+	if (pl.root >= 0)
+		close(pl.root);
+	if (ufd >= 0)
+		close(ufd);
+	buf_free(&pl.journal);
+	if (rc == 0)
+		*list = pl.list;
+	else
+		buf_free(&pl.list);
+	return rc;
+}
+
 int capture_list_uncaptured(const char *workdir, const char *id, const char *why)
 {
 	char *pdir = path_join(workdir, "packages"), *lpath = capture_list_path(workdir, id);

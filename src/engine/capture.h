@@ -34,6 +34,11 @@ struct capture_pack {
  * drill). */
 int capture_merge(const char *workdir, const char *id, const char *root, const struct capture_pack *pack,
                   const struct stamp *ok, char *errbuf, size_t errlen);
+/* The file list of the upper tree `upper` of step `id` (a capture's, or a package archive unpacked
+ * by package_unpack), as capture_merge writes it ("new" or "changed" as `root` has the path or
+ * not), into `list` (a fresh buf). 0, or -1 (errbuf). */
+int capture_list_tree(const char *id, const char *root, const char *upper, struct buf *list, char *errbuf,
+                      size_t errlen);
 /* The file list of a step that ran without a capture: "not captured". */
 int capture_list_uncaptured(const char *workdir, const char *id, const char *why);
 /* At the start of a build: every journal with "begin" and without "done" is completed (said on

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +82,8 @@ int runner_init(struct runner *r, const struct config *cfg, const struct recipe_
 		r->gid = getgid();
 	}
 	r->root = config_path(cfg, "root");
+	r->work = xstrdup(cfg->workdir);
+	r->logs = config_path(cfg, "logs");
 	r->res = xcalloc(man->n + 1, sizeof *r->res);
 	r->res_done = xcalloc(man->n + 1, sizeof *r->res_done);
 	const char *c = cfg->capture;
@@ -122,11 +125,14 @@ void runner_free(struct runner *r)
 	 * removed only once no step runs: here. (Removing it under a running step would detach that
 	 * step's mount.) It is empty on the host; rmdir leaves it if anything was put there. */
 	if (r->root) {
-		char *b = path_join(r->root, "build");
+		char *b = path_join(r->root_from ? r->root_from : r->root, "build");
 		rmdir(b);
 		free(b);
 	}
 	free(r->root);
+	free(r->root_from);
+	free(r->work);
+	free(r->logs);
 	free(r->packages);
 	free(r->cache_dir);
 	strv_free(&r->sysenv);
@@ -137,6 +143,23 @@ void runner_free(struct runner *r)
 char *runner_log_path(const struct config *cfg, const char *id)
 {
 	return xasprintf("%s/logs/%s.log", cfg->workdir, id);
+}
+
+void runner_scratch(struct runner *r, const char *scratch, const char *logs)
+{
+	free(r->root_from);
+	free(r->work);
+	free(r->logs);
+	r->root_from = path_join(scratch, "root");
+	r->work = xstrdup(scratch);
+	r->logs = xstrdup(logs);
+	r->root_given = false;
+}
+
+/* The root's directory on the host: the scratch root with runner_scratch, else the root. */
+static const char *host_root(const struct runner *r)
+{
+	return r->root_from ? r->root_from : r->root;
 }
 
 /* The settings of the new system (LFSBUILD_*), loaded when a recipe first needs them. */
@@ -328,8 +351,10 @@ static void view_init(struct runner *r, size_t i, struct view *v)
 	const struct recipe *rc = &r->set->steps[i];
 	char *flat = step_flat_id(rc->id);
 	v->mode = rc->mode;
-	v->builddir = xasprintf("%s/build/%s", r->cfg->workdir, flat);
-	v->builddir_in = rc->mode == MODE_CHROOT ? xasprintf("/build/%s", flat) : xstrdup(v->builddir);
+	v->builddir = xasprintf("%s/build/%s", r->work, flat);
+	/* (with runner_scratch, a user mode's step sees its build directory where a build has it) */
+	v->builddir_in = rc->mode == MODE_CHROOT ? xasprintf("/build/%s", flat)
+	                                         : xasprintf("%s/build/%s", r->cfg->workdir, flat);
 	v->lfs = rc->mode == MODE_CHROOT ? "/" : r->root;
 	v->script_in = path_join(v->builddir_in, "lfsbuild.sh");
 	v->testlog = path_join(v->builddir, "lfsbuild-tests.log");
@@ -493,6 +518,7 @@ static void spec_init(struct runner *r, enum step_mode mode, const char *builddi
 	memset(spec, 0, sizeof *spec);
 	spec->mode = mode == MODE_CHROOT ? SANDBOX_CHROOT : mode == MODE_HOST_ROOT ? SANDBOX_HOST_ROOT : SANDBOX_USER;
 	spec->root = r->root;
+	spec->root_from = r->root_from;
 	spec->builddir = builddir;
 	spec->builddir_in = builddir_in;
 	spec->cwd = cwd;
@@ -540,17 +566,28 @@ static void dprint(int fd, const char *fmt, ...)
 /* As root, $LFS belongs to the build uid while user-mode steps run (the book's chown to lfs). */
 static int give_root(struct runner *r, char *errbuf, size_t errlen)
 {
-	if (mkdir_p(r->root, 0755) < 0)
-		return set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+	const char *root = host_root(r);
+	if (mkdir_p(root, 0755) < 0)
+		return set_error(errbuf, errlen, "cannot create %s: %s", root, strerror(errno));
 	if (!r->as_root || r->root_given)
 		return 0;
 	struct stat st;
-	if (stat(r->root, &st) == 0 && (st.st_uid != r->uid || st.st_gid != r->gid)) {
-		if (chown_tree(r->root, r->uid, r->gid) < 0)
-			return set_error(errbuf, errlen, "cannot give %s to the build uid %u: %s", r->root, (unsigned)r->uid,
+	if (stat(root, &st) == 0 && (st.st_uid != r->uid || st.st_gid != r->gid)) {
+		if (chown_tree(root, r->uid, r->gid) < 0)
+			return set_error(errbuf, errlen, "cannot give %s to the build uid %u: %s", root, (unsigned)r->uid,
 			             strerror(errno));
 	}
 	r->root_given = true;
+	return 0;
+}
+
+int runner_prepare_root(struct runner *r, size_t i, char *errbuf, size_t errlen)
+{
+	if (r->set->steps[i].mode == MODE_USER && r->as_root)
+		return give_root(r, errbuf, errlen);
+	if (mkdir_p(host_root(r), 0755) < 0)
+		return set_error(errbuf, errlen, "cannot create %s: %s", host_root(r), strerror(errno));
+	r->root_given = false; /* a root step may give files back to root (ch7/changingowner) */
 	return 0;
 }
 
@@ -732,11 +769,11 @@ static bool restore_from_cache(struct runner *r, size_t i, const struct job *job
 {
 	const struct recipe *rc = &r->set->steps[i];
 	char err[1024];
-	if (capture_prepare(r->cfg->workdir, rc->id, r->root, err, sizeof err) < 0) {
+	if (capture_prepare(r->work, rc->id, host_root(r), err, sizeof err) < 0) {
 		answer_line(out, "NOTE", err);
 		return false;
 	}
-	char *dir = capture_dir(r->cfg->workdir, rc->id), *upper = path_join(dir, "upper"), *used = NULL;
+	char *dir = capture_dir(r->work, rc->id), *upper = path_join(dir, "upper"), *used = NULL;
 	struct package_id id = {rc->id, job->version, job->hash};
 	struct strv notes = {0};
 	bool dead = false;
@@ -829,9 +866,9 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 	job->start = now_wall();
 	job->start_mono = now_mono();
 	char *flat = step_flat_id(rc->id);
-	job->builddir = xasprintf("%s/build/%s", r->cfg->workdir, flat);
+	job->builddir = xasprintf("%s/build/%s", r->work, flat);
 	free(flat);
-	job->log_path = runner_log_path(r->cfg, rc->id);
+	job->log_path = xasprintf("%s/%s.log", r->logs, rc->id);
 
 	char *logdir = xstrdup(job->log_path);
 	*strrchr(logdir, '/') = '\0';
@@ -849,16 +886,8 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 	       rc->title, when, rc->file, r->set->stages[rc->stage].name, step_mode_name(rc->mode));
 
 	/* $LFS to the build uid here, not in the child: no other step may start before it is done. */
-	if (rc->mode == MODE_USER && r->as_root) {
-		if (give_root(r, errbuf, errlen) < 0)
-			goto fail;
-	} else {
-		if (mkdir_p(r->root, 0755) < 0) {
-			set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
-			goto fail;
-		}
-		r->root_given = false; /* a root step may give files back to root (ch7/changingowner) */
-	}
+	if (runner_prepare_root(r, i, errbuf, errlen) < 0)
+		goto fail;
 	place_build(r, i, job);
 	/* Resolve the sources here, so that the child's answers (cached in r) are not lost. */
 	for (size_t k = 0; k < rc->sources.n; k++)
@@ -1042,8 +1071,8 @@ int runner_launch(struct runner *r, struct job *job, char *errbuf, size_t errlen
 	}
 	job->captured = r->capture && !rc->no_capture;
 	if (job->captured) {
-		capdir = capture_dir(r->cfg->workdir, rc->id);
-		if (capture_prepare(r->cfg->workdir, rc->id, r->root, errbuf, errlen) < 0)
+		capdir = capture_dir(r->work, rc->id);
+		if (capture_prepare(r->work, rc->id, host_root(r), errbuf, errlen) < 0)
 			goto out;
 		spec.capture = capdir;
 	}
@@ -1181,17 +1210,17 @@ static int merge_capture(struct runner *r, struct job *job, int status, const st
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	char err[1024];
-	if (status != 0 || !r->capture)
+	if (status != 0 || !r->capture || (job->captured && r->keep_capture))
 		return status;
 	if (!job->captured) {
-		if (capture_list_uncaptured(r->cfg->workdir, rc->id, "capture no") < 0)
+		if (capture_list_uncaptured(r->work, rc->id, "capture no") < 0)
 			warnx("cannot write the file list of %s: %s", rc->id, strerror(errno));
 		return status;
 	}
 	/* its package archive before the merge, unless it came from one */
 	struct capture_pack pack = {job->version, job->hash, r->cache_dir};
 	double t0 = now_mono();
-	if (capture_merge(r->cfg->workdir, rc->id, r->root, job->from_cache ? NULL : &pack, ok, err, sizeof err) < 0) {
+	if (capture_merge(r->work, rc->id, host_root(r), job->from_cache ? NULL : &pack, ok, err, sizeof err) < 0) {
 		warnx("%s", err);
 		if (job->log_fd >= 0)
 			dprint(job->log_fd, "lfsbuild: %s\n", err);
@@ -1237,7 +1266,7 @@ int runner_finish(struct runner *r, struct job *job, int status, double wall, do
 	char *tree = job->tmpfs_fd >= 0 ? xasprintf("/proc/self/fd/%d/.", job->tmpfs_fd) : xstrdup(job->builddir);
 	char *testlog = path_join(tree, "lfsbuild-tests.log");
 	if (path_exists(testlog)) {
-		char *dst = xasprintf("%s/logs/tests/%s.log", r->cfg->workdir, rc->id);
+		char *dst = xasprintf("%s/tests/%s.log", r->logs, rc->id);
 		char *dir = xstrdup(dst);
 		*strrchr(dir, '/') = '\0';
 		char err[1024];
@@ -1316,7 +1345,7 @@ int runner_explain(struct runner *r, size_t i, FILE *out)
 	fprintf(out, "\ncommand (in %s): %s\n", cwd, cmd);
 	free(cmd);
 	char *script = compose_script(r, i, &v);
-	fprintf(out, "\n%s (output to %s/logs/%s.log):\n%s", v.script_in, r->cfg->workdir, rc->id, script);
+	fprintf(out, "\n%s (output to %s/%s.log):\n%s", v.script_in, r->logs, rc->id, script);
 	free(script);
 	for (size_t k = 0; k < rc->sources.n; k++)
 		free(tops[k]);
@@ -1364,8 +1393,8 @@ int runner_step_view(struct runner *r, size_t i, struct step_view *sv, char *err
 	char **tops = xcalloc(rc->sources.n + 1, sizeof *tops);
 	int rcode = 0;
 	long long sde = runner_source_date(-1);
-	if (mkdir_p(r->root, 0755) < 0) {
-		rcode = set_error(errbuf, errlen, "cannot create %s: %s", r->root, strerror(errno));
+	if (mkdir_p(host_root(r), 0755) < 0) {
+		rcode = set_error(errbuf, errlen, "cannot create %s: %s", host_root(r), strerror(errno));
 	} else if (is_dir(v.builddir)) {
 		for (size_t k = 0; k < rc->sources.n; k++)
 			tops[k] = existing_top(r, &v, rc->sources.v[k]);
@@ -1405,4 +1434,36 @@ void runner_step_spec(struct runner *r, const struct step_view *sv, char **argv,
 {
 	spec_init(r, (enum step_mode)sv->mode, sv->builddir, sv->builddir_in, sv->cwd, argv, (struct strv *)&sv->env, keep,
 	          spec);
+}
+
+void runner_kill(struct job *job, bool hard)
+{
+	if (job->prep_pid > 0)
+		kill(job->prep_pid, SIGKILL);
+	pid_t pid = job->pid;
+	if (pid <= 0)
+		return;
+	if (!hard) {
+		kill(pid, SIGTERM);
+		return;
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+	char *kids = read_file(path, NULL);
+	kill(pid, SIGKILL);
+	char *save = NULL;
+	for (char *w = kids ? strtok_r(kids, " \n", &save) : NULL; w; w = strtok_r(NULL, " \n", &save))
+		kill((pid_t)atol(w), SIGKILL);
+	free(kids);
+}
+
+void runner_wait_orphans(void)
+{
+	for (int k = 0; k < 1000; k++) {
+		pid_t w = waitpid(-1, NULL, WNOHANG);
+		if (w < 0 && errno == ECHILD)
+			return;
+		if (w == 0)
+			usleep(10000);
+	}
 }

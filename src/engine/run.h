@@ -30,8 +30,13 @@ struct runner {
 	bool as_root;           /* lfsbuild runs as root: user-mode steps run as the build uid */
 	uid_t uid;              /* the build uid/gid (our own when not root) */
 	gid_t gid;
-	char *root;             /* $LFS on the host: WORKDIR/root */
+	char *root;             /* $LFS on the host, where the steps see it: WORKDIR/root */
+	char *root_from;        /* NULL; lfsbuild repro: the scratch root the steps see at `root` (runner_scratch) */
+	char *work;             /* where the steps' build/ and capture/ directories go: the work directory */
+	char *logs;             /* where their logs go: WORKDIR/logs */
 	bool capture;           /* --capture on: steps without `capture no` write into an overlay, merged after */
+	bool keep_capture;      /* lfsbuild repro: a captured step's upper tree stays in its capture directory:
+	                         * no archive, no file list, no merge */
 	char *packages;         /* WORKDIR/packages: file lists and package archives */
 	char *cache_dir;        /* --cache DIR, else `packages` */
 	struct bincache cache;  /* where archives are looked up (with capture; packages/bincache.h) */
@@ -77,6 +82,21 @@ void runner_build_ids(uid_t *uid, gid_t *gid);
 int runner_init(struct runner *r, const struct config *cfg, const struct recipe_set *set,
                 const struct manifest *man, struct jobserver *js);
 void runner_free(struct runner *r);
+/* lfsbuild repro (engine/repro.h): the steps see `scratch`/root at WORKDIR/root (the sandbox's
+ * root_from) and, in the user modes, their build directory `scratch`/build/<flat id> at
+ * WORKDIR/build/<flat id>, so that every path a step writes into what it builds is the build's;
+ * their capture directories go under `scratch`, their logs under `logs`. Nothing of the work
+ * directory's root, build/, capture/ or packages/ is written. */
+void runner_scratch(struct runner *r, const char *scratch, const char *logs);
+/* The root on the host, as a build makes it ready before step i starts: made if missing; for a
+ * user-mode step as root, given to the build uid (chown -R, the book's chown to lfs) when it is not
+ * its owner already. 0, or -1 with errbuf. */
+int runner_prepare_root(struct runner *r, size_t i, char *errbuf, size_t errlen);
+/* SIGTERM to a running step's sandbox (which takes its whole pid namespace down); `hard`: SIGKILL
+ * to it and to the init of its namespace. Also kills a preparing child. */
+void runner_kill(struct job *job, bool hard);
+/* After killing (as a child subreaper): wait up to 10 s until every process started is gone. */
+void runner_wait_orphans(void);
 /* The input lines of step `i` (state.h), given its direct dependencies' ids and hashes.
  * `old` (may be NULL): the stamp's inputs, used for a source that is not cached any more.
  * Returns 0, or -1 when a source of the step is unknown (said on stderr). */

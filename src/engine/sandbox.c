@@ -48,7 +48,7 @@ enum op_kind {
 	OP_HOLD,         /* open an O_PATH fd on path, kept in slot */
 	OP_REBIND,       /* bind the fd of slot onto path (re-exposing a path hidden by a tmpfs); MS_RDONLY in flags: read-only */
 	OP_ATTACH,       /* move_mount the detached mount of fd num onto path, then close the fd */
-	OP_OVERLAY,      /* an overlay on path: lower path as it is, upper src/upper, work src/work */
+	OP_OVERLAY,      /* an overlay on path: lower data (path itself when NULL) as it is, upper src/upper, work src/work */
 	OP_REMOUNT_RO,   /* remount every mount of /proc/self/mountinfo read-only, but `except` */
 	OP_SYMLINK,      /* symlink(src, path) */
 	OP_MKNOD,        /* a character device num (makedev) at path, mode 0666 */
@@ -243,18 +243,27 @@ static void add_namespaces(struct sandbox_plan *p, const struct sandbox_spec *s,
  * a capture that did not end cleanly is thrown away anyway). */
 #define OVERLAY_OPTS "redirect_dir=off,index=off,metacopy=off,xino=off,volatile"
 
-/* Root's mount: a bind of itself, or with a capture the overlay over it. */
+/* Root's mount: a bind of itself (or of root_from), or with a capture the overlay over it whose
+ * lower layer is root (or root_from) as it is. */
 static void add_root_mount(struct sandbox_plan *p, const struct sandbox_spec *s)
 {
+	const char *lower = s->root_from ? s->root_from : s->root;
 	if (!s->capture) {
-		add_mount(p, "bind-rw", s->root, s->root, NULL, MS_BIND | MS_REC, NULL, MK_NONE);
+		add_mount(p, "bind-rw", lower, s->root, NULL, MS_BIND | MS_REC, NULL, MK_NONE);
 		return;
 	}
 	struct op *op = add(p, OP_OVERLAY, "overlay %s", s->root);
-	op->detail = xasprintf("lowerdir %s as it is, upperdir %s/upper, workdir %s/work, %s", s->root, s->capture,
+	op->detail = xasprintf("lowerdir %s as it is, upperdir %s/upper, workdir %s/work, %s", lower, s->capture,
 			       s->capture, OVERLAY_OPTS);
 	op->path = xstrdup(s->root);
 	op->src = xstrdup(s->capture);
+	op->data = s->root_from ? xstrdup(s->root_from) : NULL;
+}
+
+/* Where a step of the user modes sees its build directory: builddir_in, else builddir. */
+static const char *builddir_seen(const struct sandbox_spec *s)
+{
+	return s->builddir_in ? s->builddir_in : s->builddir;
 }
 
 static bool hidden_by_tmpfs(const char *path)
@@ -322,10 +331,11 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 	bool root_step = p->mode == SANDBOX_HOST_ROOT;
 	const char *rw[2];
 	size_t nrw = 0;
+	const char *build = s->builddir ? builddir_seen(s) : NULL;
 	if (s->root)
 		rw[nrw++] = s->root;
-	if (s->builddir && !(s->root && under(s->builddir, s->root)))
-		rw[nrw++] = s->builddir;
+	if (build && !(s->root && under(build, s->root)))
+		rw[nrw++] = build;
 	int slot[2] = {-1, -1}, nslot = 0;
 	/* --icecream: its directory (the client, the environments) and the directory of the daemon's
 	 * socket are read from the host; under /tmp they are held like the read-write paths and bound
@@ -353,6 +363,8 @@ static void add_host_view(struct sandbox_plan *p, const struct sandbox_spec *s)
 	for (size_t i = 0; i < nrw; i++) {
 		if (s->root && rw[i] == s->root)
 			add_root_mount(p, s);
+		else if (strcmp(build, s->builddir))   /* its mount point made if missing (lfsbuild repro) */
+			add_mount(p, "bind-rw", s->builddir, build, NULL, MS_BIND | MS_REC, NULL, MK_DIR);
 		else
 			add_mount(p, "bind-rw", rw[i], rw[i], NULL, MS_BIND | MS_REC, NULL, MK_NONE);
 		if (hidden_by_tmpfs(rw[i])) {
@@ -517,7 +529,7 @@ static void add_command(struct sandbox_plan *p, const struct sandbox_spec *s, bo
 	add(p, OP_NO_NEW_PRIVS, "no-new-privs");
 	const char *cwd = s->cwd;
 	if (!cwd && s->builddir)
-		cwd = p->mode != SANDBOX_CHROOT ? s->builddir : s->builddir_in ? s->builddir_in : "/build";
+		cwd = p->mode != SANDBOX_CHROOT ? builddir_seen(s) : s->builddir_in ? s->builddir_in : "/build";
 	if (!cwd)
 		cwd = "/";
 	op = add(p, OP_CHDIR, "chdir %s", cwd);
@@ -541,12 +553,33 @@ static char *canonical(const char *path)
 	return r ? r : xstrdup(path);
 }
 
+/* canonical() of the directory above `path`, with its last component as it is: a mount point
+ * that may not exist yet, never resolved through a link there (refuse_link says so). */
+static char *canonical_leaf(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return xstrdup(path);
+	char *dir = xstrndup(path, (size_t)(slash - path)), *cdir = canonical(dir), *r = path_join(cdir, slash + 1);
+	free(dir);
+	free(cdir);
+	return r;
+}
+
 struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 {
 	struct sandbox_spec canon = *spec, *s = &canon;
 	char *croot = canonical(spec->root), *cbuild = canonical(spec->builddir), *ccap = canonical(spec->capture);
+	char *cfrom = canonical(spec->root_from), *cin = NULL;
+	/* in the user modes builddir_in is a host path too (a copy of builddir but with lfsbuild repro) */
+	if (spec->mode != SANDBOX_CHROOT && spec->builddir_in)
+		cin = !strcmp(spec->builddir_in, spec->builddir ? spec->builddir : "") ? xstrdup(cbuild)
+		                                                                     : canonical_leaf(spec->builddir_in);
 	canon.root = croot;
+	canon.root_from = cfrom;
 	canon.builddir = cbuild;
+	if (cin)
+		canon.builddir_in = cin;
 	canon.capture = ccap;
 	struct sandbox_plan *p = xcalloc(1, sizeof *p);
 	p->mode = s->mode;
@@ -571,8 +604,9 @@ struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 		p->invalid = xstrdup("sandbox: mode user needs a non-zero build uid when lfsbuild runs as root");
 	if (s->mode == SANDBOX_CHROOT && (!s->root || s->root[0] != '/') && !p->invalid)
 		p->invalid = xstrdup("sandbox: mode chroot needs an absolute root");
-	if (((s->root && s->root[0] != '/') || (s->builddir && s->builddir[0] != '/')) && !p->invalid)
-		p->invalid = xstrdup("sandbox: root and builddir must be absolute");
+	if (((s->root && s->root[0] != '/') || (s->builddir && s->builddir[0] != '/') ||
+	     (s->root_from && s->root_from[0] != '/')) && !p->invalid)
+		p->invalid = xstrdup("sandbox: root, root_from and builddir must be absolute");
 
 	switch (s->mode) {
 	case SANDBOX_USER:
@@ -603,6 +637,8 @@ struct sandbox_plan *sandbox_plan_new(const struct sandbox_spec *spec)
 	free(croot);
 	free(cbuild);
 	free(ccap);
+	free(cfrom);
+	free(cin);
 	return p;
 }
 
@@ -1161,7 +1197,7 @@ static void do_overlay(const struct op *op, struct ctx *c)
 	const char *names[3] = {NULL, "upper", "work"};
 	int dfd = open(op->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (int i = 0; i < 3; i++) {
-		fd[i] = i == 0 ? open(op->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+		fd[i] = i == 0 ? open(op->data ? op->data : op->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 			       : dfd < 0 ? -1 : openat(dfd, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd[i] < 0)
 			fail(c, op->desc, errno);

@@ -13,9 +13,12 @@ enum sandbox_mode {
 
 struct sandbox_spec {
 	enum sandbox_mode mode;
-	const char *root;          /* $LFS on the host (absolute) */
+	const char *root;          /* $LFS on the host (absolute): where the step sees it */
+	const char *root_from;     /* NULL, or the directory (absolute) the step sees at root instead of root itself
+	                            * (lfsbuild repro's scratch copy): bound there, or the overlay's lower layer */
 	const char *builddir;      /* the step's build directory on the host (absolute) */
-	const char *builddir_in;   /* where the step sees it: builddir itself, or e.g. "/build" in the chroot */
+	const char *builddir_in;   /* where the step sees it: builddir itself, or e.g. "/build" in the chroot; in the
+	                            * user modes another host path (lfsbuild repro) has builddir bound there */
 	const char *cwd;           /* working directory as the step sees it */
 	uid_t uid;                 /* SANDBOX_USER: the build uid and gid when lfsbuild runs as root */
 	gid_t gid;

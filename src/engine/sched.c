@@ -557,42 +557,15 @@ static void reap(struct build *b)
 	}
 }
 
-/* Stop the running steps: SIGTERM to the sandbox's process, which takes the step's whole pid
- * namespace down before it exits; `hard`: SIGKILL to it and to the init of its namespace (whose
- * end kills everything in it; we are a child subreaper, so the orphaned init is ours to wait for). */
+/* Stop the running steps (runner_kill: SIGTERM to the sandbox's process, which takes the step's
+ * whole pid namespace down before it exits; `hard`: SIGKILL to it and to the init of its
+ * namespace, whose end kills everything in it; we are a child subreaper, so the orphaned init is
+ * ours to wait for). */
 static void kill_running(struct build *b, bool hard)
 {
-	for (size_t i = 0; i < b->g.n; i++) {
-		if (b->nodes[i].status == ST_RUNNING && b->nodes[i].job.prep_pid > 0)
-			kill(b->nodes[i].job.prep_pid, SIGKILL);
-		pid_t pid = b->nodes[i].job.pid;
-		if (b->nodes[i].status != ST_RUNNING || pid <= 0)
-			continue;
-		if (!hard) {
-			kill(pid, SIGTERM);
-			continue;
-		}
-		char path[64];
-		snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
-		char *kids = read_file(path, NULL);
-		kill(pid, SIGKILL);
-		char *save = NULL;
-		for (char *w = kids ? strtok_r(kids, " \n", &save) : NULL; w; w = strtok_r(NULL, " \n", &save))
-			kill((pid_t)atol(w), SIGKILL);
-		free(kids);
-	}
-}
-
-/* After killing: wait (up to 10 s) until every process we started is gone. */
-static void wait_orphans(void)
-{
-	for (int k = 0; k < 1000; k++) {
-		pid_t w = waitpid(-1, NULL, WNOHANG);
-		if (w < 0 && errno == ECHILD)
-			return;
-		if (w == 0)
-			usleep(10000);
-	}
+	for (size_t i = 0; i < b->g.n; i++)
+		if (b->nodes[i].status == ST_RUNNING)
+			runner_kill(&b->nodes[i].job, hard);
 }
 
 static void loop(struct build *b, int sig_r)
@@ -1094,7 +1067,7 @@ static void run_steps(struct build *b)
 	close(sp[1]);
 	sig_w = -1;
 	if (b->signal)
-		wait_orphans();
+		runner_wait_orphans();
 }
 
 /* The end: run.json's last state, then how to resume after a signal, the triage of the failures,

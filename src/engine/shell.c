@@ -100,6 +100,9 @@ static int take_lock(struct shell *sh)
 		snprintf(pid, sizeof pid, "%ld", h.pid);
 	if (!strcmp(h.what, "shell"))
 		errorf("another lfsbuild shell (pid %s) is open in %s; one at a time: leave it first", pid, sh->cfg->workdir);
+	else if (h.what[0] && strcmp(h.what, "build"))
+		errorf("an lfsbuild %s (pid %s) is working in %s, and a shell must not work under it: wait for it or stop "
+		       "it first", h.what, pid, sh->cfg->workdir);
 	else
 		errorf("a build is running in %s (lfsbuild pid %s), and a shell must not work under it: wait for it or "
 		       "stop it first", sh->cfg->workdir, pid);

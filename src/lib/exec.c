@@ -65,6 +65,11 @@ int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err)
 	return spawn_in(pid, NULL, argv, in0, out, err);
 }
 
+int exec_spawn_in(pid_t *pid, const char *dir, char *const argv[], int in0, int out, int err)
+{
+	return spawn_in(pid, dir, argv, in0, out, err);
+}
+
 /* exec_spawn in the working directory `dir` (NULL: lfsbuild's). */
 static int spawn_in(pid_t *pid, const char *dir, char *const argv[], int in0, int out, int err)
 {

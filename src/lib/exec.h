@@ -20,6 +20,8 @@ int exec_tool_in(const char *dir, char *const argv[], struct buf *out, const cha
  * SIGKILLed lfsbuild. Returns 0 with *pid set, or an errno value (as posix_spawnp does), also
  * when the program could not be executed. */
 int exec_spawn(pid_t *pid, char *const argv[], int in0, int out, int err);
+/* exec_spawn() in the working directory `dir`. */
+int exec_spawn_in(pid_t *pid, const char *dir, char *const argv[], int in0, int out, int err);
 /* The command line as one shell-quoted string (malloc'd), for logs and messages. */
 char *exec_cmdline(char *const argv[]);
 /* Is `prog` found in PATH (or an executable path)? */

@@ -19,7 +19,7 @@ done
 run=$("$D" --os-release "$T/deb12" run) test=$("$D" --os-release "$T/deb12" test) all=$("$D" --os-release "$T/deb12" all)
 expect_in "run: the image tools" "e2fsprogs dosfstools mtools qemu-utils qemu-system-x86 ovmf" "$run"
 expect_in "run: the JSON library" "libjansson-dev" "$run"
-for p in libcmocka-dev busybox-static tmux linux-image-cloud-amd64 grub-efi-amd64-bin nodejs npm icecc iproute2; do
+for p in libcmocka-dev busybox-static tmux linux-image-cloud-amd64 grub-efi-amd64-bin nodejs npm icecc iproute2 diffoscope; do
 	case " $run " in *" $p "*) _report 1 "run: $p is for the tests only" ;; *) _report 0 "run: $p is for the tests only" ;; esac
 	expect_in "test: $p" "$p" "$test"
 done

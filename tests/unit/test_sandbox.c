@@ -86,7 +86,7 @@ static void test_plan_user(void **state)
 
 	/* a builddir inside root needs no bind of its own; paths below /tmp are held and re-bound */
 	s.root = "/tmp/x/lfs";
-	s.builddir = "/tmp/x/lfs/build";
+	s.builddir = s.builddir_in = "/tmp/x/lfs/build";
 	t = plan_text(&s);
 	assert_null(strstr(t, "bind-rw /tmp/x/lfs/build"));
 	assert_non_null(strstr(t, "hold /tmp/x/lfs"));
@@ -120,6 +120,43 @@ static void test_plan_build_tmpfs(void **state)
 		assert_true(at < bind);
 		free(t);
 	}
+}
+
+/* lfsbuild repro: the step sees a scratch root at root (bound there, or the overlay's lower layer
+ * with a capture) and, in the user modes, a scratch build directory where a build has its own
+ * (bound there, its mount point made if missing); the chroot binds the scratch build directory. */
+static void test_plan_scratch(void **state)
+{
+	(void)state;
+	char *argv[] = {"/bin/bash", NULL};
+	struct sandbox_spec s = base_spec(SANDBOX_USER, argv);
+	s.root_from = "/var/tmp/w/repro/x/root";
+	s.builddir = "/var/tmp/w/repro/x/build/x";
+	s.builddir_in = "/var/tmp/w/build/x";
+	char *t = plan_text(&s);
+	assert_non_null(strstr(t, "bind-rw /var/tmp/w/repro/x/root /var/tmp/lfs (with its submounts)"));
+	assert_non_null(strstr(t, "bind-rw /var/tmp/w/repro/x/build/x /var/tmp/w/build/x (with its submounts)"));
+	assert_non_null(strstr(t, "remount-ro every mount of /proc/self/mountinfo but /var/tmp/lfs /var/tmp/w/build/x /proc"));
+	assert_non_null(strstr(t, "chdir /var/tmp/w/build/x"));
+	free(t);
+	s.capture = "/var/tmp/w/repro/x/capture/x";
+	t = plan_text(&s);
+	assert_non_null(strstr(t, "overlay /var/tmp/lfs (lowerdir /var/tmp/w/repro/x/root as it is, upperdir "
+	                          "/var/tmp/w/repro/x/capture/x/upper,"));
+	free(t);
+	s = base_spec(SANDBOX_CHROOT, argv);
+	s.root_from = "/var/tmp/w/repro/x/root";
+	s.builddir = "/var/tmp/w/repro/x/build/x";
+	s.builddir_in = "/build/x";
+	t = plan_text(&s);
+	assert_non_null(strstr(t, "bind-rw /var/tmp/w/repro/x/root /var/tmp/lfs (with its submounts)"));
+	assert_non_null(strstr(t, "bind-rw /var/tmp/w/repro/x/build/x /var/tmp/lfs/build/x"));
+	assert_non_null(strstr(t, "pivot-root /var/tmp/lfs"));
+	free(t);
+	s.root_from = "w/relative";
+	t = plan_text(&s);
+	assert_non_null(strstr(t, "cannot run: sandbox: root, root_from and builddir must be absolute"));
+	free(t);
 }
 
 /* --icecream: a step that goes through icecc keeps lfsbuild's network; in the chroot it gets the
@@ -631,6 +668,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_user),
 		cmocka_unit_test(test_plan_chroot),
+		cmocka_unit_test(test_plan_scratch),
 		cmocka_unit_test(test_plan_icecream),
 		cmocka_unit_test(test_spawn_output_and_status),
 		cmocka_unit_test(test_spawn_fds),
