@@ -908,6 +908,11 @@ int runner_start(struct runner *r, size_t i, const char *hash, bool cache, struc
 	}
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* lfsbuild's handlers would write into its signal pipe on our behalf: a SIGINT or
+		 * SIGTERM ends this child, and lfsbuild sees how it ended */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
 		close(pp[0]);
 		struct view v;
 		view_init(r, i, &v);

@@ -400,12 +400,28 @@ static void start_step(struct build *b, size_t i)
 }
 
 static void finish_step(struct build *b, size_t i, int wstatus, const struct rusage *ru);
+static void kill_running(struct build *b, bool hard);
+
+/* SIGINT or SIGTERM: no step starts any more, the running ones are sent SIGTERM (SIGKILL 10 s
+ * later if they are still there). */
+static void stop_on_signal(struct build *b, int sig)
+{
+	b->signal = sig;
+	b->stopping = true;
+	b->killed_at = now_mono();
+	kill_running(b, false);
+}
 
 /* The child that prepared step i's build directory has ended: start the step itself. */
 static void launch_step(struct build *b, size_t i, int wstatus)
 {
 	struct node *nd = &b->nodes[i];
 	char err[2048];
+	/* SIGINT or SIGTERM that reached the preparing child (Ctrl-C's process group, a pkill) and
+	 * not yet us: the same as if it had come to lfsbuild (the child's handlers are the default) */
+	int psig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+	if (!b->signal && (psig == SIGINT || psig == SIGTERM))
+		stop_on_signal(b, psig);
 	if (b->signal) {
 		close(nd->job.prep_fd);
 		nd->job.prep_fd = -1;
@@ -414,7 +430,6 @@ static void launch_step(struct build *b, size_t i, int wstatus)
 		finish_step(b, i, W_EXITCODE(0, b->signal), &ru);
 		return;
 	}
-	(void)wstatus;
 	int got = runner_launch(&b->run, &nd->job, err, sizeof err);
 	if (nd->job.icecream_key)
 		nd->icecream = 1;
@@ -422,6 +437,10 @@ static void launch_step(struct build *b, size_t i, int wstatus)
 		nd->icecream = 2;
 		free(nd->icecream_failed);
 		nd->icecream_failed = xstrdup(nd->job.icecream_failed);
+	}
+	if (got < 0 && psig) {
+		size_t len = strlen(err);
+		snprintf(err + len, sizeof err - len, " (the preparing child was killed by %s)", strsignal(psig));
 	}
 	if (got < 0) {
 		start_failed(b, i, err, true);
@@ -606,12 +625,8 @@ static void loop(struct build *b, int sig_r)
 				unsigned char sigs[64];
 				ssize_t m = read(sig_r, sigs, sizeof sigs);
 				for (ssize_t q = 0; q < m; q++)
-					if ((sigs[q] == SIGINT || sigs[q] == SIGTERM) && !b->signal) {
-						b->signal = sigs[q];
-						b->stopping = true;
-						b->killed_at = now_mono();
-						kill_running(b, false);
-					}
+					if ((sigs[q] == SIGINT || sigs[q] == SIGTERM) && !b->signal)
+						stop_on_signal(b, sigs[q]);
 			} else if (pfd[k].fd != b->js.rfd) {
 				struct job *job = &b->nodes[who[k]].job;
 				if (!runner_drain(job)) {
