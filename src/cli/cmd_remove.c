@@ -13,31 +13,6 @@
 #include "engine/remove.h"
 #include "state/state.h"
 
-/* state/lock for the removal: the fd, or -1 (said: who holds it). */
-static int take_lock(const struct config *cfg)
-{
-	struct lock_holder h;
-	int fd = state_lock(cfg->workdir, "remove", &h);
-	if (fd >= 0)
-		return fd;
-	if (errno != EWOULDBLOCK) {
-		errorf("cannot take the lock %s/state/lock:", cfg->workdir);
-		return -1;
-	}
-	char pid[32] = "?";
-	if (h.pid > 0)
-		snprintf(pid, sizeof pid, "%ld", h.pid);
-	if (!strcmp(h.what, "shell"))
-		errorf("an lfsbuild shell (pid %s) is open in %s; leave it (exit) before removing a step", pid, cfg->workdir);
-	else if (!strcmp(h.what, "build") || !h.what[0])
-		errorf("a build is running in %s (lfsbuild pid %s): a step's files are not removed under it; wait for it "
-		       "or stop it first; nothing was removed", cfg->workdir, pid);
-	else
-		errorf("an lfsbuild %s (pid %s) is working in %s; wait for it; nothing was removed", h.what, pid,
-		       cfg->workdir);
-	return -1;
-}
-
 static int run(struct config *cfg, int argc, char **argv)
 {
 	if (argc != 1)
@@ -57,7 +32,7 @@ static int run(struct config *cfg, int argc, char **argv)
 		errorf("no root yet: %s does not exist; nothing to remove", root);
 		goto out;
 	}
-	if ((lock = take_lock(cfg)) < 0)
+	if ((lock = state_lock_take(cfg->workdir, "remove", "nothing was removed")) < 0)
 		goto out;
 	/* a merge a SIGKILL interrupted is completed first, as a build would (docs/engine.md) */
 	if (!cfg->dry_run && capture_recover(cfg->workdir, root, stdout) < 0)

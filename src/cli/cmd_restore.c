@@ -40,17 +40,9 @@ static int run(struct config *cfg, int argc, char **argv)
 	char *sdir = config_path(cfg, "state");
 	mkdir_p(sdir, 0755);
 	free(sdir);
-	struct lock_holder h;
-	lock = state_lock(cfg->workdir, "restore", &h);
-	if (lock < 0) {
-		if (!strcmp(h.what, "shell"))
-			errorf("an lfsbuild shell (pid %ld) is open in %s; leave it first", h.pid, cfg->workdir);
-		else if (h.what[0] && strcmp(h.what, "build"))
-			errorf("an lfsbuild %s (pid %ld) is working in %s; wait for it or stop it first", h.what, h.pid, cfg->workdir);
-		else
-			errorf("a build is running in %s; stop it first", cfg->workdir);
+	lock = state_lock_take(cfg->workdir, "restore", "nothing was restored");
+	if (lock < 0)
 		goto out;
-	}
 	/* The later stages' stamps go first: if we are stopped half-way, they rerun anyway. */
 	char *note = xasprintf("root restored to the end of stage %s", argv[0]);
 	size_t n = 0;

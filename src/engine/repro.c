@@ -970,25 +970,6 @@ out:
 
 /* ---- the command ---- */
 
-/* state/lock for the check: the fd, or -1 (said: who holds it). */
-static int take_lock(const struct config *cfg)
-{
-	struct lock_holder h;
-	int fd = state_lock(cfg->workdir, "repro", &h);
-	if (fd >= 0)
-		return fd;
-	if (errno != EWOULDBLOCK) {
-		errorf("cannot take the lock %s/state/lock:", cfg->workdir);
-		return -1;
-	}
-	char pid[32] = "?";
-	if (h.pid > 0)
-		snprintf(pid, sizeof pid, "%ld", h.pid);
-	errorf("an lfsbuild %s (pid %s) is working in %s: the steps are not checked under it; wait for it or stop it "
-	       "first", h.what[0] ? h.what : "build", pid, cfg->workdir);
-	return -1;
-}
-
 static int open_repro(struct repro *rp)
 {
 	const struct config *cfg = rp->cfg;
@@ -1098,7 +1079,7 @@ int repro_run(struct config *cfg, int argc, char **argv)
 		       "--capture on` runs it");
 		goto out;
 	}
-	if ((rp.lock = take_lock(cfg)) < 0)
+	if ((rp.lock = state_lock_take(cfg->workdir, "repro", "no step was checked")) < 0)
 		goto out;
 	char err[1024];
 	if (pkgdb_load(&rp.db, cfg->workdir, &rp.set, err, sizeof err) < 0) {

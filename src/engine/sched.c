@@ -959,26 +959,6 @@ static void triage(struct build *b, int argc, char **argv)
 	free(resume);
 }
 
-static int take_lock(const struct config *cfg)
-{
-	struct lock_holder h;
-	int fd = state_lock(cfg->workdir, "build", &h);
-	if (fd >= 0)
-		return fd;
-	if (errno != EWOULDBLOCK)
-		die("cannot take the lock %s/state/lock:", cfg->workdir);
-	char pid[32] = "?";
-	if (h.pid > 0)
-		snprintf(pid, sizeof pid, "%ld", h.pid);
-	if (!strcmp(h.what, "shell"))
-		errorf("an lfsbuild shell (pid %s) is open in %s; leave it (exit) before building", pid, cfg->workdir);
-	else if (h.what[0] && strcmp(h.what, "build"))
-		errorf("an lfsbuild %s (pid %s) is working in %s; wait for it", h.what, pid, cfg->workdir);
-	else
-		errorf("another lfsbuild (pid %s) is building in %s; wait for it or stop it first", pid, cfg->workdir);
-	return -1;
-}
-
 /* ---- the build (sched_build(), at the end, reads top to bottom) ---- */
 
 /* --only runs the step whatever comes before it: say when that is not up to date. */
@@ -1223,7 +1203,7 @@ static int build_steps(struct build *b, int argc, char **argv)
 {
 	if (select_steps(b, argc, argv) < 0)
 		return 2;
-	b->lock = take_lock(b->cfg);
+	b->lock = state_lock_take(b->cfg->workdir, "build", "nothing was built");
 	if (b->lock < 0)
 		return EXIT_FAILURE;
 	/* a merge that a SIGKILL interrupted is completed before anything else (docs/engine.md) */

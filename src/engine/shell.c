@@ -84,31 +84,6 @@ static int check(struct shell *sh)
 	return 0;
 }
 
-/* state/lock, held while the shell runs: no build starts under it. 0, or 1 (said). */
-static int take_lock(struct shell *sh)
-{
-	struct lock_holder h;
-	sh->lock = state_lock(sh->cfg->workdir, "shell", &h);
-	if (sh->lock >= 0)
-		return 0;
-	if (errno != EWOULDBLOCK) {
-		errorf("cannot take the lock %s/state/lock:", sh->cfg->workdir);
-		return EXIT_FAIL;
-	}
-	char pid[32] = "?";
-	if (h.pid > 0)
-		snprintf(pid, sizeof pid, "%ld", h.pid);
-	if (!strcmp(h.what, "shell"))
-		errorf("another lfsbuild shell (pid %s) is open in %s; one at a time: leave it first", pid, sh->cfg->workdir);
-	else if (h.what[0] && strcmp(h.what, "build"))
-		errorf("an lfsbuild %s (pid %s) is working in %s, and a shell must not work under it: wait for it or stop "
-		       "it first", h.what, pid, sh->cfg->workdir);
-	else
-		errorf("a build is running in %s (lfsbuild pid %s), and a shell must not work under it: wait for it or "
-		       "stop it first", sh->cfg->workdir, pid);
-	return EXIT_FAIL;
-}
-
 /* ---- the environment and the command ---- */
 
 static void env_set(struct strv *env, const char *name, const char *value)
@@ -505,7 +480,7 @@ int shell_run(const struct config *cfg, const char *step)
 	sh.tty = !cfg->shell_command && isatty(STDIN_FILENO);
 	int rc = check(&sh);
 	if (rc == 0)
-		rc = take_lock(&sh);
+		rc = (sh.lock = state_lock_take(sh.cfg->workdir, "shell", "no shell was opened")) < 0 ? EXIT_FAIL : 0;
 	if (rc == 0) {
 		if (step)
 			rc = step_command(&sh) < 0 ? EXIT_FAIL : 0;

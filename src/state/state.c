@@ -461,6 +461,31 @@ void state_lock_holder(const char *workdir, struct lock_holder *holder)
 	free(path);
 }
 
+int state_lock_take(const char *workdir, const char *what, const char *nothing)
+{
+	struct lock_holder h;
+	int fd = state_lock(workdir, what, &h);
+	if (fd >= 0)
+		return fd;
+	if (errno != EWOULDBLOCK)
+		return errorf("cannot take the lock %s/state/lock (%s):", workdir, nothing);
+	char pid[32] = "?";
+	if (h.pid > 0)
+		snprintf(pid, sizeof pid, "%ld", h.pid);
+	if (!strcmp(h.what, "shell") && !strcmp(what, "shell"))
+		errorf("another lfsbuild shell (pid %s) is open in %s; one at a time: leave it first (%s)", pid, workdir,
+		       nothing);
+	else if (!strcmp(h.what, "shell"))
+		errorf("an lfsbuild shell (pid %s) is open in %s; leave it (exit) first (%s)", pid, workdir, nothing);
+	else if (h.what[0] && strcmp(h.what, "build"))
+		errorf("an lfsbuild %s (pid %s) is working in %s; wait for it or stop it first (%s)", h.what, pid, workdir,
+		       nothing);
+	else
+		errorf("a build is running in %s (lfsbuild pid %s); wait for it or stop it first (%s)", workdir, pid,
+		       nothing);
+	return -1;
+}
+
 int state_lock(const char *workdir, const char *what, struct lock_holder *holder)
 {
 	memset(holder, 0, sizeof *holder);

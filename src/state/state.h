@@ -139,3 +139,6 @@ struct lock_holder {
 int state_lock(const char *workdir, const char *what, struct lock_holder *holder);
 /* Who the lock's text says holds (or last held) it, for a refusal's message. */
 void state_lock_holder(const char *workdir, struct lock_holder *holder);
+/* state_lock for a command (`what`: build, shell, remove...): the fd, or -1 after saying why
+ * (who holds it, with its pid, and what to do), followed by `nothing` ("nothing was removed"). */
+int state_lock_take(const char *workdir, const char *what, const char *nothing);

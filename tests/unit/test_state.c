@@ -210,6 +210,61 @@ static void test_lock(void **state)
 	rmdir_all(dir);
 }
 
+/* What state_lock_take says to stderr when `holder` (shell, build, repro) holds the lock and
+ * `what` wants it: the refusal, or "" when it got the lock. */
+static char *refusal(const char *dir, const char *holder, const char *what)
+{
+	struct lock_holder h;
+	int held = state_lock(dir, holder, &h);
+	assert_true(held >= 0);
+	char tmpl[] = "/tmp/lfsbuild-unit-err.XXXXXX";
+	int efd = mkstemp(tmpl);
+	assert_true(efd >= 0);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(efd, 2);
+	int fd = state_lock_take(dir, what, "nothing was done");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(fd, -1);
+	close(held);
+	char *text = read_file(tmpl, NULL);
+	assert_non_null(text);
+	unlink(tmpl);
+	close(efd);
+	return text;
+}
+
+static void test_lock_take(void **state)
+{
+	(void)state;
+	char *dir = tmpdir();
+	char want[256];
+	long pid = (long)getpid();
+	char *t = refusal(dir, "build", "remove");
+	snprintf(want, sizeof want, "a build is running in %s (lfsbuild pid %ld); wait for it or stop it first "
+	         "(nothing was done)", dir, pid);
+	assert_non_null(strstr(t, want));
+	free(t);
+	t = refusal(dir, "shell", "build");
+	snprintf(want, sizeof want, "an lfsbuild shell (pid %ld) is open in %s; leave it (exit) first", pid, dir);
+	assert_non_null(strstr(t, want));
+	free(t);
+	t = refusal(dir, "shell", "shell");
+	snprintf(want, sizeof want, "another lfsbuild shell (pid %ld) is open in %s; one at a time", pid, dir);
+	assert_non_null(strstr(t, want));
+	free(t);
+	t = refusal(dir, "repro", "build");
+	snprintf(want, sizeof want, "an lfsbuild repro (pid %ld) is working in %s; wait for it", pid, dir);
+	assert_non_null(strstr(t, want));
+	free(t);
+	int fd = state_lock_take(dir, "build", "nothing was done"); /* free again: taken */
+	assert_true(fd >= 0);
+	close(fd);
+	rmdir_all(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_run_json_and_timings),
 		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_lock_take),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
