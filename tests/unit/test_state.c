@@ -240,25 +240,23 @@ static void test_lock_take(void **state)
 {
 	(void)state;
 	char *dir = tmpdir();
-	char want[256];
 	long pid = (long)getpid();
-	char *t = refusal(dir, "build", "remove");
-	snprintf(want, sizeof want, "a build is running in %s (lfsbuild pid %ld); wait for it or stop it first "
-	         "(nothing was done)", dir, pid);
-	assert_non_null(strstr(t, want));
-	free(t);
-	t = refusal(dir, "shell", "build");
-	snprintf(want, sizeof want, "an lfsbuild shell (pid %ld) is open in %s; leave it (exit) first", pid, dir);
-	assert_non_null(strstr(t, want));
-	free(t);
-	t = refusal(dir, "shell", "shell");
-	snprintf(want, sizeof want, "another lfsbuild shell (pid %ld) is open in %s; one at a time", pid, dir);
-	assert_non_null(strstr(t, want));
-	free(t);
-	t = refusal(dir, "repro", "build");
-	snprintf(want, sizeof want, "an lfsbuild repro (pid %ld) is working in %s; wait for it", pid, dir);
-	assert_non_null(strstr(t, want));
-	free(t);
+	static const struct {
+		const char *holder, *what, *fmt; /* fmt: %ld the pid, %s the work directory */
+	} cases[] = {
+		{"build", "remove", "a build is running in %2$s (lfsbuild pid %1$ld); wait for it or stop it first (nothing was done)"},
+		{"shell", "build", "an lfsbuild shell (pid %1$ld) is open in %2$s; leave it (exit) first (nothing was done)"},
+		{"shell", "shell", "another lfsbuild shell (pid %1$ld) is open in %2$s; one at a time: leave it first"},
+		{"repro", "build", "an lfsbuild repro (pid %1$ld) is working in %2$s; wait for it or stop it first"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char want[256];
+		snprintf(want, sizeof want, cases[k].fmt, pid, dir);
+		char *t = refusal(dir, cases[k].holder, cases[k].what);
+		if (!strstr(t, want))
+			fail_msg("%s held, %s: got '%s', want '%s'", cases[k].holder, cases[k].what, t, want);
+		free(t);
+	}
 	int fd = state_lock_take(dir, "build", "nothing was done"); /* free again: taken */
 	assert_true(fd >= 0);
 	close(fd);
