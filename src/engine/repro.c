@@ -924,6 +924,12 @@ static enum outcome check_one(struct repro *rp, struct check *c)
 		errorf("%s: cannot make a fresh %s: %s", id, root, strerror(errno));
 		goto out;
 	}
+	/* the scratch root is seen at WORKDIR/root: its mount point (a work directory of archives and
+	 * stamps alone has none); a symlink there is refused by the sandbox, never followed */
+	if (mkdir(rp->run.root, 0755) < 0 && errno != EEXIST) {
+		errorf("%s: cannot make the mount point %s: %s", id, rp->run.root, strerror(errno));
+		goto out;
+	}
 	runner_scratch(&rp->run, scratch, rp->logs);
 	say(rp, "%s: making the root as it was before it in %s: %zu package archive%s merged%s", id, root, c->narchives,
 	    c->narchives == 1 ? "" : "s", c->nruns ? ", steps with `capture no` run again" : "");

@@ -78,6 +78,15 @@ ok "summary.tsv: one line per step checked, its latest result" \
 	test "$(cut -f1-3 "$S" | grep -v '^#' | sort | tr '\t\n' '  ')" = "ch1/base identical 0 ch1/dep identical 0 ch1/time differs 1 ch2/last identical 0 ch2/owner identical 0 "
 
 ok "the root, the stamps and the packages are unchanged, byte for byte" test "$before" = "$(snapshot)"
+# a work directory of archives and stamps alone (the root given away, or not copied with them):
+# the scratch root's mount point WORKDIR/root is made
+mv "$W/root" "$T/root.away"
+out=$(lb repro ch2/owner 2>&1); rc=$?
+ok "without WORKDIR/root: still checked, identical" test "$rc" = 0
+expect_in "... said" "ch2/owner: identical" "$out"
+ok "... its mount point left empty" test -z "$(ls -A "$W/root")"
+rmdir "$W/root" && mv "$T/root.away" "$W/root"
+before=$(snapshot)   # (the move changed the root directory's ctime)
 ok "nothing mounted under the work directory" no_mounts
 ok "no scratch copy left in WORKDIR/repro" no_scratch
 ok "no mount point left in WORKDIR/build" no_place
