@@ -58,6 +58,11 @@ deps:
 deps-run:
 	scripts/install-deps run
 
+# bench/capture-cost (bench/capture-cost.sh): the engine's post-step capture work on an archive
+build/bench/capture-cost: bench/capture-cost.c $(filter-out build/obj/cli/main.o,$(OBJS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< $(filter-out build/obj/cli/main.o,$(OBJS)) $(LIBS)
+
 bench: lfsbuild
 	@for b in bench/fetch.sh bench/engine.sh bench/image.sh; do echo "== $$b"; bash $$b || exit 1; done
 	@echo "A real build: bench/build.sh LABEL WORKDIR [UNTIL] (see docs/BENCHMARKS.md)"
