@@ -2,12 +2,20 @@
  * WORKDIR/packages/<flat id>.files, written before its merge; docs/engine.md, "Capture").
  * lfsbuild owner PATH...: which steps' file lists name a path. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "engine/capture.h"
+#include "state/state.h"
 
 /* The fields of a list line: what type mode uid gid size sha256 target path (path unescaped). */
 struct entry {
@@ -118,6 +126,66 @@ static bool owner_in(const char *text, const char *rel)
 	return found;
 }
 
+/* A step whose list says "not captured": its id and the window it ran in (from its stamp). */
+struct uncaptured {
+	char *id;
+	double start, end;
+};
+
+/* When `rel` came into the root (its birth time, else its last status change), looked up as the
+ * new system sees the path: every link resolved inside the root (openat2 RESOLVE_IN_ROOT), never
+ * on the host. 1 with *when, 0 when the root has no such path, -1 when it cannot be looked at. */
+static int made_when(const char *workdir, const char *rel, double *when)
+{
+	char *root = path_join(workdir, "root");
+	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(root);
+	if (rfd < 0)
+		return -1;
+	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, rfd, *rel ? rel : ".", &how, sizeof how);
+	int e = errno;
+	close(rfd);
+	if (fd < 0)
+		return e == ENOENT || e == ENOTDIR ? 0 : -1;
+	struct statx sx;
+	int r = statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BTIME | STATX_CTIME, &sx);
+	close(fd);
+	if (r < 0)
+		return -1;
+	struct statx_timestamp t = (sx.stx_mask & STATX_BTIME) ? sx.stx_btime : sx.stx_ctime;
+	*when = (double)t.tv_sec + t.tv_nsec / 1e9;
+	return 1;
+}
+
+/* A path no file list names: not in the root; or in it, made while a step without a file list
+ * ran (`capture no`, or built without capture); or made by none of them: by lfsbuild (the
+ * sandbox's mount points, its own files) or by hand. */
+static void owner_unknown(struct config *cfg, const char *rel, const struct uncaptured *u, size_t nu)
+{
+	double when = 0;
+	int got = made_when(cfg->workdir, rel, &when);
+	if (got == 0) {
+		printf("/%s: not in the root, and no step's file list names it\n", rel);
+		return;
+	}
+	if (got < 0) {
+		printf("/%s: no step's file list names it (the root's entry cannot be looked at: %s)\n", rel, strerror(errno));
+		return;
+	}
+	char at[32];
+	time_t tt = (time_t)when;
+	strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", localtime(&tt));
+	for (size_t k = 0; k < nu; k++)
+		if (when >= u[k].start - 1 && when <= u[k].end + 1) {
+			printf("/%s: no step's file list names it; made %s, while %s ran, a step without a file list "
+			       "(`lfsbuild files %s` says why)\n", rel, at, u[k].id, u[k].id);
+			return;
+		}
+	printf("/%s: no step's file list names it; made %s, while no step without a file list ran: by lfsbuild "
+	       "itself (a mount point of the sandbox, a file of its own) or by hand\n", rel, at);
+}
+
 static int run_owner(struct config *cfg, int argc, char **argv)
 {
 	if (argc < 1)
@@ -131,6 +199,24 @@ static int run_owner(struct config *cfg, int argc, char **argv)
 			strv_push(&lists, path_join(dir, e->d_name));
 	if (d)
 		closedir(d);
+	/* the steps whose lists say "not captured", with when they ran */
+	struct uncaptured *u = xcalloc(lists.n + 1, sizeof *u);
+	size_t nu = 0;
+	for (size_t k = 0; k < lists.n; k++) {
+		char *text = read_file(lists.v[k], NULL), *of = text ? strstr(text, "file list of ") : NULL;
+		char *colon = of ? strstr(of, ": not captured (") : NULL, *nl = text ? strchr(text, '\n') : NULL;
+		struct stamp st;
+		if (colon && (!nl || colon < nl)) {
+			char *id = xstrndup(of + 13, (size_t)(colon - of - 13));
+			if (stamp_read(cfg->workdir, id, &st) == 0) {
+				u[nu++] = (struct uncaptured){id, st.start, st.start + st.wall};
+				stamp_free(&st);
+			} else {
+				free(id);
+			}
+		}
+		free(text);
+	}
 	int rc = EXIT_OK;
 	for (int i = 0; i < argc; i++) {
 		const char *rel = argv[i];
@@ -144,10 +230,13 @@ static int run_owner(struct config *cfg, int argc, char **argv)
 			free(text);
 		}
 		if (!found) {
-			printf("/%s: not written by a captured step\n", rel);
+			owner_unknown(cfg, rel, u, nu);
 			rc = EXIT_FAIL;
 		}
 	}
+	for (size_t k = 0; k < nu; k++)
+		free(u[k].id);
+	free(u);
 	strv_free(&lists);
 	free(dir);
 	return rc;
@@ -157,7 +246,9 @@ const struct command cmd_owner = {
 	"owner", "which captured steps wrote a path", "PATH...",
 	"Looks PATH (as the new system sees it, e.g. /usr/bin/gcc) up in the file lists of the steps\n"
 	"built with --capture on (WORKDIR/packages/*.files) and prints each step that created,\n"
-	"changed or deleted it, in no particular order (the later merge won). A path no list names:\n"
-	"\"not written by a captured step\" (exit status 1).",
+	"changed or deleted it, in no particular order (the later merge won). A path no list names\n"
+	"(exit status 1) is said to be not in the root, or made while a step without a file list ran\n"
+	"(`capture no`, or built without --capture on: named, by the time the root's entry was made),\n"
+	"or made by lfsbuild itself (the sandbox's mount points) or by hand.",
 	run_owner,
 };

@@ -71,6 +71,21 @@ expect_in "files STEP: what it deleted" "usr/lib/gone" "$out"
 expect_in "files STEP of an uncaptured step" "not captured" "$(lb files ch2/nocap 2>&1)"
 fails "files of a step without a list fails" lb files ch1/nosuch
 ok "files --help" lb files --help
+out=$(lb owner /etc/conf /usr/lib/gone 2>&1); rc=$?
+ok "owner: exit 0 when every path is named" test "$rc" = 0
+expect_in "owner: the step that made a path" "etc/conf: ch1/base new" "$out"
+expect_in "owner: and the one that changed it" "etc/conf: ch1/mod changed" "$out"
+expect_in "owner: a deletion is named too" "usr/lib/gone: ch1/mod deleted" "$out"
+out=$(lb owner /nocap.txt /no/such/path 2>&1); rc=$?
+ok "owner: exit 1 when a path is named by no list" test "$rc" = 1
+expect_in "owner: a file an uncaptured step made: that step, by when" "/nocap.txt: no step's file list names it; made " "$out"
+expect_in "... while ch2/nocap ran" "while ch2/nocap ran, a step without a file list" "$out"
+expect_in "owner: a path the root does not have" "/no/such/path: not in the root" "$out"
+ln -s /etc "$R/usr/hostetc"   # a link out of the root: resolved inside it, never to the host's /etc
+out=$(lb owner /usr/hostetc/hostname 2>&1)
+expect_in "owner: a link is resolved inside the root (the root has no etc/hostname)" "/usr/hostetc/hostname: not in the root" "$out"
+rm "$R/usr/hostetc"
+ok "owner --help" lb owner --help
 
 # The drill: SIGKILL while ch1/many merges (LFSBUILD_TEST_MERGE_PAUSE, a test hook, holds the
 # merge between its journal's "begin" and the first operation); the next build completes it.
