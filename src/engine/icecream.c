@@ -1,6 +1,7 @@
 /* icecream: --icecream, a compile farm through icecc (engine/icecream.h, docs/engine.md). */
 #include "engine/icecream.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -595,4 +596,28 @@ void icecream_step_spec(const struct icecream *ice, bool chroot, struct sandbox_
 	spec->share_net = true;
 	spec->icecream_dir = ice->dir;
 	spec->icecream_socket = ice->socket;
+}
+
+int icecream_drop_locks(const char *tree)
+{
+	int tfd = open(tree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int dfd = tfd < 0 ? -1 : openat(tfd, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd >= 0)
+		close(tfd);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0;
+	}
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (!strncmp(e->d_name, ".icecream-", 10)) {
+			char *path = xasprintf("%s/tmp/%s", tree, e->d_name);
+			if (remove_tree(path) == 0)
+				n++;
+			free(path);
+		}
+	closedir(d);
+	return n;
 }

@@ -70,3 +70,8 @@ int icecream_environment(struct icecream *ice, const struct stage *st, const cha
 void icecream_step_env(const struct icecream *ice, const struct stage *st, bool chroot, const char *key, struct strv *env);
 /* The sandbox of such a step: lfsbuild's network, and in the chroot the directory and the socket. */
 void icecream_step_spec(const struct icecream *ice, bool chroot, struct sandbox_spec *spec);
+/* After a step that went through icecc: the icecc client's lock directories (/tmp/.icecream-USER,
+ * a path icecc does not let us choose) taken out of `tree` (the step's capture upper, or the root
+ * it wrote directly), so that no package lists them. Links are removed as links, never followed.
+ * The number removed. */
+int icecream_drop_locks(const char *tree);

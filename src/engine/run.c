@@ -1215,6 +1215,16 @@ static int merge_capture(struct runner *r, struct job *job, int status, const st
 {
 	const struct recipe *rc = &r->set->steps[job->step];
 	char err[1024];
+	if (job->icecream_key && status == 0) {
+		/* icecc's own lock directory, in the step's writes (or the root it wrote) */
+		char *cdir = capture_dir(r->work, rc->id), *up = path_join(cdir, "upper");
+		int gone = icecream_drop_locks(job->captured ? up : host_root(r));
+		if (gone && job->log_fd >= 0)
+			dprint(job->log_fd, "lfsbuild: icecream: icecc's lock directory /tmp/.icecream-* taken out (%d): "
+			       "not the step's\n", gone);
+		free(cdir);
+		free(up);
+	}
 	if (status != 0 || !r->capture || (job->captured && r->keep_capture))
 		return status;
 	if (!job->captured) {
