@@ -64,6 +64,10 @@ expect_in "the uncaptured step's list says so" "not captured (capture no)" "$(ca
 ok "the uncaptured step wrote the root directly" grep -qx direct "$R/nocap.txt"
 ok "the root equals the one built without capture (tests/lib/compare-roots.sh)" \
 	bash "$ROOT/tests/lib/compare-roots.sh" "$WOFF/root" "$WON/root"
+ok "... and so says tests/lib/compare-roots.py (the one for real roots)" \
+	python3 "$ROOT/tests/lib/compare-roots.py" "$WOFF/root" "$WON/root"
+mkdir -p "$T/cr1/d" "$T/cr2/d" && echo x >"$T/cr1/d/f" && echo x >"$T/cr2/d/f" && chmod 600 "$T/cr2/d/f"
+fails "compare-roots.py: a mode that differs is found" python3 "$ROOT/tests/lib/compare-roots.py" "$T/cr1" "$T/cr2"
 out=$(lb files ch1/mod)
 expect_in "files STEP: what it installed, with sizes" "usr/old/z" "$out"
 expect_in "files STEP: what it changed" "etc/conf" "$out"
