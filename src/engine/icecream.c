@@ -612,12 +612,8 @@ int icecream_drop_locks(const char *tree)
 	}
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d));)
-		if (!strncmp(e->d_name, ".icecream-", 10)) {
-			char *path = xasprintf("%s/tmp/%s", tree, e->d_name);
-			if (remove_tree(path) == 0)
-				n++;
-			free(path);
-		}
+		if (!strncmp(e->d_name, ".icecream-", 10) && remove_tree_at(dirfd(d), e->d_name) == 0)
+			n++; /* by the directory's fd: no path walked again, no link followed */
 	closedir(d);
 	return n;
 }

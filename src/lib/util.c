@@ -409,6 +409,14 @@ int remove_tree(const char *path)
 	return remove_at(AT_FDCWD, path, st.st_dev);
 }
 
+int remove_tree_at(int dirfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return remove_at(dirfd, name, st.st_dev);
+}
+
 bool path_exists(const char *path)
 {
 	struct stat st;

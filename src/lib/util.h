@@ -73,6 +73,9 @@ char *read_file(const char *path, size_t *len);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* rm -rf that stays on one file system and never follows symlinks. 0 or -1/errno. */
 int remove_tree(const char *path);
+/* remove_tree of the entry `name` of the directory `dirfd` (never followed, nothing across a link
+ * or onto another file system): 0 or -1 with errno. */
+int remove_tree_at(int dirfd, const char *name);
 bool path_exists(const char *path);
 bool is_dir(const char *path);
 /* Join two path parts with one '/'. */

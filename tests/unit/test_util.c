@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,21 @@ static void test_remove_tree_follows_no_link(void **state)
 	assert_false(path_exists(tree));
 	assert_int_equal(remove_tree(top), 0); /* a symlink to a directory given itself: only the link goes */
 	assert_false(path_exists(top));
+	/* remove_tree_at: an entry of a directory fd, a link as a link, a tree without following */
+	char *cmd2 = xasprintf("cd %s && mkdir -p t2/sub && ln -s %s/out t2/sub/abs && ln -s %s/out t2/link", tmpl, tmpl, tmpl);
+	assert_int_equal(system(cmd2), 0);
+	free(cmd2);
+	char *t2 = path_join(tmpl, "t2");
+	int dfd = open(t2, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(remove_tree_at(dfd, "link"), 0);
+	assert_int_equal(remove_tree_at(dfd, "sub"), 0);
+	assert_int_equal(remove_tree_at(dfd, "none"), 0);
+	close(dfd);
+	char *left = xasprintf("%s/sub", t2);
+	assert_false(path_exists(left));
+	free(left);
+	free(t2);
 	const char *kept[] = {"keep/f", "file"};
 	for (size_t i = 0; i < ARRAY_LEN(kept); i++) {
 		char *p = path_join(out, kept[i]);
