@@ -74,6 +74,9 @@ while [ $kills -lt 5 ] && [ $attempt -lt 20 ]; do
 		[ ${#cand[@]} -gt 0 ] || cand=("${pending[@]}")
 		target=${cand[RANDOM % ${#cand[@]}]}
 	fi
+	# with a target, that step holds (bounded, 10 s) until both checks below have looked at it:
+	# on a loaded machine it could otherwise end before a scan of /proc finds it
+	[ -z "$target" ] || { mkdir -p "$W/root/trace" && touch "$W/root/trace/hold.$target"; }
 	lb_bg build -j2 -q >"$T/run.$attempt" 2>&1
 	pid=$!
 	if [ -z "$target" ]; then
@@ -84,6 +87,7 @@ while [ $kills -lt 5 ] && [ $attempt -lt 20 ]; do
 		# the checks below can fail: while the step runs, both ways of finding it find it
 		[ -z "$(leftovers "" "$MARK")" ] || seen_env=$((seen_env + 1))
 		[ -z "$(leftovers "$W/root")" ] || seen_ns=$((seen_ns + 1))
+		rm -f "$W/root/trace/hold.$target"
 		delay=0.$(printf '%03d' $((RANDOM % 400)))
 		sleep "$delay"
 	fi
