@@ -170,7 +170,8 @@ static void owner_unknown(struct config *cfg, const char *rel, const struct unca
 		return;
 	}
 	if (got < 0) {
-		printf("/%s: no step's file list names it (the root's entry cannot be looked at: %s)\n", rel, strerror(errno));
+		int e = errno;
+		printf("/%s: no step's file list names it (the root's entry cannot be looked at: %s)\n", rel, strerror(e));
 		return;
 	}
 	char at[32];
@@ -199,11 +200,12 @@ static int run_owner(struct config *cfg, int argc, char **argv)
 			strv_push(&lists, path_join(dir, e->d_name));
 	if (d)
 		closedir(d);
-	/* the steps whose lists say "not captured", with when they ran */
+	/* every list read once; the steps whose lists say "not captured", with when they ran */
+	char **texts = xcalloc(lists.n + 1, sizeof *texts);
 	struct uncaptured *u = xcalloc(lists.n + 1, sizeof *u);
 	size_t nu = 0;
 	for (size_t k = 0; k < lists.n; k++) {
-		char *text = read_file(lists.v[k], NULL), *of = text ? strstr(text, "file list of ") : NULL;
+		char *text = texts[k] = read_file(lists.v[k], NULL), *of = text ? strstr(text, "file list of ") : NULL;
 		char *colon = of ? strstr(of, ": not captured (") : NULL, *nl = text ? strchr(text, '\n') : NULL;
 		struct stamp st;
 		if (colon && (!nl || colon < nl)) {
@@ -215,7 +217,6 @@ static int run_owner(struct config *cfg, int argc, char **argv)
 				free(id);
 			}
 		}
-		free(text);
 	}
 	int rc = EXIT_OK;
 	for (int i = 0; i < argc; i++) {
@@ -223,17 +224,17 @@ static int run_owner(struct config *cfg, int argc, char **argv)
 		while (*rel == '/')
 			rel++;
 		bool found = false;
-		for (size_t k = 0; k < lists.n; k++) {
-			char *text = read_file(lists.v[k], NULL);
-			if (text)
-				found |= owner_in(text, rel);
-			free(text);
-		}
+		for (size_t k = 0; k < lists.n; k++)
+			if (texts[k])
+				found |= owner_in(texts[k], rel);
 		if (!found) {
 			owner_unknown(cfg, rel, u, nu);
 			rc = EXIT_FAIL;
 		}
 	}
+	for (size_t k = 0; k < lists.n; k++)
+		free(texts[k]);
+	free(texts);
 	for (size_t k = 0; k < nu; k++)
 		free(u[k].id);
 	free(u);
