@@ -39,8 +39,10 @@
 
 /* Bump when the way a script or its environment is composed changes: every step reruns.
  * (Not bumped for the phase marks, PHASE_MARK_FN and LFSBUILD_PHASES_FD: they only measure, and
- * change nothing a step builds.) */
-#define ENGINE_VERSION "2"
+ * change nothing a step builds.) 3: SOURCE_DATE_EPOCH in every step's environment (it came
+ * without a bump: steps built before it kept their stamps), and the dependency lines carry
+ * inputs_pass_hash(). */
+#define ENGINE_VERSION "3"
 
 /* The shell function of line 1 of every script: `lfsbuild_phase NAME` at the start of each
  * section (docs/watching.md, "Phases"). */

@@ -40,6 +40,7 @@ struct node {
 	bool named;             /* named by an operand, --only or --from: a removed step is built again */
 	bool removed;           /* its stamp says removed (lfsbuild remove) and it is not named: left out */
 	char *hash;
+	char *pass_hash;        /* what the steps after it have as its hash: inputs_pass_hash() */
 	struct strv inputs;
 	struct stamp stamp;
 	bool have_stamp;
@@ -730,13 +731,14 @@ static int reasons(struct build *b)
 		for (size_t d = 0; d < nd_n; d++) {
 			size_t j = b->g.deps[i][d];
 			ids[d] = b->set.steps[j].id;
-			hashes[d] = b->nodes[j].hash;
+			hashes[d] = b->nodes[j].pass_hash;
 		}
 		if (runner_inputs(&b->run, i, ids, hashes, nd_n, nd->have_stamp ? &nd->stamp.inputs : NULL, &nd->inputs) < 0)
 			rc = -1;
 		free(ids);
 		free(hashes);
 		nd->hash = inputs_hash(&nd->inputs);
+		nd->pass_hash = inputs_pass_hash(&nd->inputs);
 		nd->reason = stamp_reason(&nd->stamp, nd->have_stamp, &nd->inputs, nd->hash);
 		if (!nd->reason && nd->forced)
 			nd->reason = xstrdup(b->cfg->only ? "--only" : "forced");
@@ -1317,6 +1319,7 @@ static void close_build(struct build *b)
 	for (size_t i = 0; b->nodes && i < b->g.n; i++) {
 		struct node *nd = &b->nodes[i];
 		free(nd->hash);
+		free(nd->pass_hash);
 		strv_free(&nd->inputs);
 		stamp_free(&nd->stamp);
 		free(nd->reason);

@@ -75,17 +75,30 @@ char *sha256_file(const char *path)
 	return xstrdup(hex);
 }
 
-char *inputs_hash(const struct strv *inputs)
+/* The sha256 of the input lines, one per line; without the "config" lines if !settings. */
+static char *hash_lines(const struct strv *inputs, bool settings)
 {
 	struct buf b = {0};
 	buf_puts(&b, "");
 	for (size_t i = 0; i < inputs->n; i++) {
+		if (!settings && str_starts(inputs->v[i], "config "))
+			continue;
 		buf_puts(&b, inputs->v[i]);
 		buf_puts(&b, "\n");
 	}
 	char *h = sha256_hex(b.data, b.len);
 	buf_free(&b);
 	return h;
+}
+
+char *inputs_hash(const struct strv *inputs)
+{
+	return hash_lines(inputs, true);
+}
+
+char *inputs_pass_hash(const struct strv *inputs)
+{
+	return hash_lines(inputs, false);
 }
 
 static int write_quick(const char *path, const char *data, size_t len);

@@ -91,6 +91,11 @@ void stamp_free(struct stamp *s);
 char *stamp_reason(const struct stamp *s, bool have_stamp, const struct strv *inputs, const char *hash);
 /* The sha256 (hex) of the input lines, joined with newlines. */
 char *inputs_hash(const struct strv *inputs);
+/* The hash a step passes on to the steps after it (their "dep ID HASH" lines): inputs_hash()
+ * without its "config" lines. A setting of the new system makes the steps that read it run again
+ * and none after them; a step that builds from what such a step wrote names the setting itself
+ * (docs/engine.md, "Settings"). The step's own hash when it reads no setting. */
+char *inputs_pass_hash(const struct strv *inputs);
 /* sha256 hex of a byte string (malloc'd). */
 char *sha256_hex(const void *data, size_t len);
 /* sha256 hex of a file's content, or NULL with errno. */

@@ -1,8 +1,8 @@
 # The settings of the new system (--timezone, --keymap, --lang, --hostname, --kernel-config):
 # checked before anything starts, passed to the steps that name them, kept in
 # WORKDIR/state/settings so that a later build, and the printed resume command, keep them; a
-# new value reruns exactly the steps that name it ("configuration changed: timezone") and,
-# as for any rebuilt step, what comes after them.
+# new value reruns exactly the steps that name it ("configuration changed: timezone"), not the
+# steps after them (inputs_pass_hash()); a recipe change still reruns what comes after.
 . "$(dirname "$0")/../lib/check.sh"
 . "$ROOT/tests/books/lib.bash"
 
@@ -35,7 +35,7 @@ ok "the same settings from lfsbuild.conf" lb build -j2
 check_root "from lfsbuild.conf"
 rm "$W/lfsbuild.conf"
 out=$(lb build -j2 2>&1)
-expect_in "again without the options: nothing reruns" "build complete: 0 steps run, 7 up to date" "$out"
+expect_in "again without the options: nothing reruns" "build complete: 0 steps run, 8 up to date" "$out"
 ok "state/settings still holds them" grep -qx "timezone = Europe/Berlin" "$W/state/settings"
 ok "and the host name" grep -qx "hostname = x" "$W/state/settings"
 
@@ -50,19 +50,38 @@ expect_in "--explain without it: up to date" "ch1/tz is up to date" "$out"
 out=$(lb build -j2 --timezone Asia/Tokyo 2>&1)
 expect_in "a new time zone is reported" "setting changed: timezone = Asia/Tokyo (was Europe/Berlin)" "$out"
 expect_in "the step naming LFSBUILD_TIMEZONE reruns: configuration changed" "run   ch1/tz (configuration changed: timezone)" "$out"
-expect_in "a step after it reruns as after any rebuilt step" "run   ch1/clock (dependency ch1/tz rebuilt)" "$out"
+expect_in "a step after it that names it too reruns for the setting" "run   ch1/clock (configuration changed: timezone)" "$out"
+ok "it built from the new value" root_is clock Asia/Tokyo
 expect_in "the keymap step stays" "skip  ch1/keymap (up to date)" "$out"
 expect_in "the lang step stays" "skip  ch1/lang (up to date)" "$out"
 expect_in "the host name step stays" "skip  ch1/host (up to date)" "$out"
 expect_in "the earlier step stays" "skip  ch1/slow (up to date)" "$out"
-expect_in "two steps ran" "build complete: 2 steps run, 5 up to date" "$out"
-ok "only one step has that reason" test "$(grep -c 'configuration changed' <<<"$out")" = 1
+expect_in "the step after the host name stays" "skip  ch1/motd (up to date)" "$out"
+expect_in "two steps ran" "build complete: 2 steps run, 6 up to date" "$out"
+ok "only the two steps that name it have that reason" test "$(grep -c 'configuration changed' <<<"$out")" = 2
 ok "run.json has the reason" grep -q '"id":"ch1/tz",[^}]*"reason":"configuration changed: timezone"' "$W/state/run.json"
 ok "the new time zone reached the step" root_is timezone Asia/Tokyo
 ok "the new time zone replaced the kept one" grep -qx "timezone = Asia/Tokyo" "$W/state/settings"
 ok "the other settings stay" root_is keymap de
 out=$(lb build -j2 2>&1)
-expect_in "then nothing reruns" "build complete: 0 steps run, 7 up to date" "$out"
+expect_in "then nothing reruns" "build complete: 0 steps run, 8 up to date" "$out"
+
+# A new host name reruns ch1/host, not ch1/motd after it, which names no setting: a setting does
+# not pass on through the dependency hashes. A new ch1/host recipe does.
+ok "motd ran once so far" root_is motd run
+out=$(lb build -j2 --hostname y 2>&1)
+expect_in "--hostname y: its step reruns" "run   ch1/host (configuration changed: hostname)" "$out"
+expect_in "--hostname y: the step after it is up to date" "skip  ch1/motd (up to date)" "$out"
+expect_in "--hostname y: one step ran" "build complete: 1 step run, 7 up to date" "$out"
+ok "--hostname y: reached the step" root_is hostname y
+ok "--hostname y: motd did not run" root_is motd run
+printf '\ntrue\n' >>"$BOOK/ch1/host.recipe"
+out=$(lb build -j2 2>&1)
+expect_in "a new ch1/host recipe: it reruns" "run   ch1/host (recipe changed)" "$out"
+expect_in "a new ch1/host recipe: the step after it reruns" "run   ch1/motd (dependency ch1/host rebuilt)" "$out"
+ok "a new ch1/host recipe: motd ran again" root_is motd "$(printf 'run\nrun')"
+out=$(lb build -j2 --hostname x 2>&1)
+expect_in "--hostname x again: only its step" "build complete: 1 step run, 7 up to date" "$out"
 
 # lfsbuild.conf gives a setting too; an empty value goes back to the default
 echo "keymap = fr" >"$W/lfsbuild.conf"
@@ -71,7 +90,7 @@ expect_in "lfsbuild.conf: a new keymap" "run   ch1/keymap (configuration changed
 ok "lfsbuild.conf: reached the step" root_is keymap fr
 rm "$W/lfsbuild.conf"
 out=$(lb build -j2 2>&1)
-expect_in "without lfsbuild.conf: the kept keymap stays" "build complete: 0 steps run, 7 up to date" "$out"
+expect_in "without lfsbuild.conf: the kept keymap stays" "build complete: 0 steps run, 8 up to date" "$out"
 out=$(lb build -j2 --keymap '' 2>&1)
 expect_in "--keymap '': back to the default" "run   ch1/keymap (configuration changed: keymap)" "$out"
 ok "--keymap '': the recipe's default" root_is keymap us
@@ -100,7 +119,7 @@ ok "--kernel-config defconfig: kept as the word" grep -qx "kernel-config = defco
 ok "--kernel-config defconfig: no sha256 (not a file)" grep -qx "kernel-config-sha256 =" "$W/state/settings"
 ok "--kernel-config defconfig: an input of the step" grep -q "^input config kernel-base " "$W/state/stamps/ch1/kernel.stamp"
 out=$(lb build -j2 2>&1)
-expect_in "--kernel-config defconfig: kept by a later build" "build complete: 0 steps run, 7 up to date" "$out"
+expect_in "--kernel-config defconfig: kept by a later build" "build complete: 0 steps run, 8 up to date" "$out"
 out=$(lb build -j2 --kernel-config qemu 2>&1)
 expect_in "--kernel-config qemu: the step reruns" "run   ch1/kernel (configuration changed:" "$out"
 ok "--kernel-config qemu: the recipe's default reached the step" root_is kernel none
@@ -108,7 +127,7 @@ ok "--kernel-config qemu: kept as the default (empty)" grep -qx "kernel-config =
 ok "--kernel-config qemu: the default's input, as in a work directory that never had one" \
 	grep -qx "input config kernel-config none" "$W/state/stamps/ch1/kernel.stamp"
 out=$(lb build -j2 2>&1)
-expect_in "--kernel-config qemu: nothing reruns after" "build complete: 0 steps run, 7 up to date" "$out"
+expect_in "--kernel-config qemu: nothing reruns after" "build complete: 0 steps run, 8 up to date" "$out"
 # a file named like a word is given by its path
 printf 'CONFIG_W=y\n' >"$T/defconfig"
 out=$(cd "$T" && lb build -j2 --kernel-config ./defconfig 2>&1)

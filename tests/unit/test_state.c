@@ -102,6 +102,35 @@ static char *reason(const char *old_inputs, const char *new_inputs)
 	return why ? why : xstrdup("(none)");
 }
 
+/* The pass hash: the step's own hash without its settings; the same as its hash without any. */
+static void test_pass_hash(void **state)
+{
+	(void)state;
+	struct strv plain = {0}, berlin = {0}, tokyo = {0};
+	strv_add(&plain, "recipe 1");
+	strv_add(&plain, "dep ch8/a 2");
+	strv_add(&berlin, "recipe 1");
+	strv_add(&berlin, "config timezone aa");
+	strv_add(&berlin, "dep ch8/a 2");
+	strv_add(&tokyo, "recipe 1");
+	strv_add(&tokyo, "config timezone bb");
+	strv_add(&tokyo, "dep ch8/a 2");
+	char *h = inputs_hash(&plain), *p = inputs_pass_hash(&plain);
+	assert_string_equal(h, p); /* no setting: the step's own hash */
+	char *hb = inputs_hash(&berlin), *pb = inputs_pass_hash(&berlin);
+	char *ht = inputs_hash(&tokyo), *pt = inputs_pass_hash(&tokyo);
+	assert_string_not_equal(hb, ht); /* the step itself reruns for a new value */
+	assert_string_equal(pb, pt);     /* the steps after it do not */
+	assert_string_equal(pb, h);      /* as if it read no setting */
+	free(berlin.v[0]);
+	berlin.v[0] = xstrdup("recipe 2"); /* anything else still passes on */
+	char *p2 = inputs_pass_hash(&berlin);
+	assert_string_not_equal(p2, pb);
+	free(p2);
+	free(h), free(p), free(hb), free(pb), free(ht), free(pt);
+	strv_free(&plain), strv_free(&berlin), strv_free(&tokyo);
+}
+
 #define REASON(old, new, want) do { char *r_ = reason(old, new); assert_string_equal(r_, want); free(r_); } while (0)
 
 static void test_reasons(void **state)
@@ -268,6 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stamp_roundtrip),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_pass_hash),
 		cmocka_unit_test(test_run_json_and_timings),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_lock_take),
