@@ -148,6 +148,10 @@ expect_in "the sum of both invocations" "sum of 2 invocation(s)" "$s"
 peak=$(sort -n -k2,2 "$T/w2-disk.tsv" | tail -1 | cut -f2)
 expect_in "the peak disk use is the largest sample" "($((peak / 1024)) MiB) at" "$s"
 expect_in "all steps" "6 of 6 steps of the book built" "$s"
+expect_in "CPU per phase" "CPU per phase (CPU / wall, and its share of the CPU of the phases):" "$s"
+ok "a row per stage: stage b's build phase holds its four steps' 0.5 s sleeps (2 s of wall)" \
+	grep -qE '^\| b \| [^|]+ \| [0-9]+ s / ([2-9]|[1-9][0-9]+) s \([0-9]+ %\) \| [^|]+ \| [^|]+ \|$' <<<"$s"
+ok "the steps with the most CPU, each with its CPU and wall" grep -qE '^\| ch2/w[1-4] \([0-9]+ s CPU, [0-9]+ s wall\) \| ' <<<"$s"
 fails "samples over the whole build: no word of a partial cover" grep -q "not the whole build" <<<"$s"
 # samples that began long after the first step (a sampler started late): said so
 t0=$(awk '$1 == "start" { print int($2) }' "$W2"/state/stamps/ch1/init.stamp)
