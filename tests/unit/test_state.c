@@ -81,22 +81,26 @@ static void test_stamp_roundtrip(void **state)
 	rmdir_all(w);
 }
 
+/* Input lines from "line\nline...". */
+static void lines(struct strv *out, const char *text)
+{
+	char *copy = xstrdup(text), *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		strv_add(out, l);
+	free(copy);
+}
+
 static char *reason(const char *old_inputs, const char *new_inputs)
 {
 	struct stamp s = {0};
 	s.result = xstrdup("ok");
 	struct strv nw = {0};
-	char *a = xstrdup(old_inputs), *b = xstrdup(new_inputs), *save = NULL;
-	for (char *l = strtok_r(a, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		strv_add(&s.inputs, l);
-	for (char *l = strtok_r(b, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		strv_add(&nw, l);
+	lines(&s.inputs, old_inputs);
+	lines(&nw, new_inputs);
 	s.hash = inputs_hash(&s.inputs);
 	char *h = inputs_hash(&nw);
 	char *why = stamp_reason(&s, true, &nw, h);
 	free(h);
-	free(a);
-	free(b);
 	strv_free(&nw);
 	stamp_free(&s);
 	return why ? why : xstrdup("(none)");
@@ -107,14 +111,9 @@ static void test_pass_hash(void **state)
 {
 	(void)state;
 	struct strv plain = {0}, berlin = {0}, tokyo = {0};
-	strv_add(&plain, "recipe 1");
-	strv_add(&plain, "dep ch8/a 2");
-	strv_add(&berlin, "recipe 1");
-	strv_add(&berlin, "config timezone aa");
-	strv_add(&berlin, "dep ch8/a 2");
-	strv_add(&tokyo, "recipe 1");
-	strv_add(&tokyo, "config timezone bb");
-	strv_add(&tokyo, "dep ch8/a 2");
+	lines(&plain, "recipe 1\ndep ch8/a 2");
+	lines(&berlin, "recipe 1\nconfig timezone aa\ndep ch8/a 2");
+	lines(&tokyo, "recipe 1\nconfig timezone bb\ndep ch8/a 2");
 	char *h = inputs_hash(&plain), *p = inputs_pass_hash(&plain);
 	assert_string_equal(h, p); /* no setting: the step's own hash */
 	char *hb = inputs_hash(&berlin), *pb = inputs_pass_hash(&berlin);
