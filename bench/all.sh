@@ -23,7 +23,10 @@
 # are right whichever way the build was run (also for --report-only on a build made without this
 # script: then the invocations and the disk use are "not recorded").
 # Env: LFSBUILD (default ./lfsbuild), BENCH_DOC (default docs/BENCHMARKS.md), BENCH_IMAGE (default
-# WORKDIR/lfs.qcow2), BENCH_COMMAND (default all; the tests run `build` on a synthetic book).
+# WORKDIR/lfs.qcow2), BENCH_COMMAND (default all; the tests run `build` on a synthetic book), BENCH_CODE
+# (the code that built WORKDIR, for the before/after table; default: this checkout's commit).
+# The section keeps a table of every whole build measured, a `| whole build | ... | N min |` row
+# each: earlier rows are read back from the doc, the row of this WORKDIR's build is replaced.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LFSBUILD=${LFSBUILD:-$ROOT/lfsbuild}

@@ -423,6 +423,39 @@ def sched_ratios(doc):
     return out
 
 
+# The whole build before issue 17's work, as the issue measured it: a fresh clone, the README's
+# commands, one `lfsbuild all` (its first row of the before/after table until the doc has rows).
+WHOLE_BEFORE = {"key": "issue-17", "when": "before issue 17 (2026-11)",
+                "how": "fresh clone, `make deps && make && ./lfsbuild all`, one invocation",
+                "code": "main before issue 17", "sbu": 89.9, "min": 141.0, "steps": "133 of 133"}
+
+
+def whole_rows(doc):
+    """The whole-build rows the doc keeps (<!-- bench-data whole {json} --> lines), oldest first."""
+    out = []
+    if doc and os.path.exists(doc):
+        for m in re.finditer(r"<!-- bench-data whole (\{.*?\}) -->", open(doc).read()):
+            try:
+                out.append(json.loads(m.group(1)))
+            except ValueError:
+                pass
+    return out or [WHOLE_BEFORE]
+
+
+def whole_table(rows):
+    """The before/after table: a `| whole build | ... | N min |` row per whole build measured."""
+    out = [f"<!-- bench-data whole {json.dumps(r, sort_keys=True)} -->" for r in rows]
+    out.append("")
+    out.append("| | when | code | how | steps | 1 SBU | wall in SBU | wall |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        sbu = r.get("sbu")
+        insbu = f"{r['min'] * 60 / sbu:.0f} SBU" if sbu else "-"
+        out.append(f"| whole build | {r['when']} | {r['code']} | {r['how']} | {r['steps']} | "
+                   f"{f'{sbu:.1f} s' if sbu else '-'} | {insbu} | {r['min']:.0f} min |")
+    return out
+
+
 def cmd_full(work, runs_path, disk_path, log_path, image, doc):
     stamps = os.path.join(work, "state", "stamps")
     sbu = read_sbu(work)
@@ -543,6 +576,18 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
       login < GOAL_LOGIN_S if login is not None else None)
     g("image on disk", f"< {GOAL_IMAGE_GIB} GiB", f"{img[0] / 2**20:.2f} GiB" if img else "-",
       img[0] / 2**20 < GOAL_IMAGE_GIB if img else None)
+    if runs:
+        key = f"{work}@{first:.0f}"
+        hist = [r for r in whole_rows(doc) if r.get("key") != key]
+        hist.append({"key": key, "when": day(first), "code": os.environ.get("BENCH_CODE") or code_id(),
+                     "how": f"bench/all.sh, sum of {len(runs)} invocation(s) of `lfsbuild all`",
+                     "sbu": round(sbu, 1) if sbu else None, "min": round(whole, 1),
+                     "steps": f"{len(rs)} of {len(allsteps)}"})
+        out.append("Whole build before and after (issue 17: `lfsbuild all`, check-host to a passing test, "
+                   "from an empty work directory; the wall in SBU compares machines of other speeds; "
+                   "earlier rows are kept from the doc):\n")
+        out += whole_table(hist)
+        out.append("")
     out.append("Goals (issues 7 and 17; `-` = not measured or the build is incomplete):\n")
     out += goals
     out.append("")
@@ -550,6 +595,12 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
     out += step_table(rs, sbu)
     out.append("\n</details>")
     print("\n".join(out))
+
+
+def code_id():
+    """The checkout's commit (what bench/all.sh ran, when it ran the build itself)."""
+    r = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True, text=True)
+    return r.stdout.strip() or "-"
 
 
 def disk_interval(disk):
