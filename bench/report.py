@@ -427,7 +427,8 @@ def sched_ratios(doc):
 # commands, one `lfsbuild all` (its first row of the before/after table until the doc has rows).
 WHOLE_BEFORE = {"key": "issue-17", "when": "before issue 17 (2026-11)",
                 "how": "fresh clone, `make deps && make && ./lfsbuild all`, one invocation",
-                "code": "main before issue 17", "sbu": 89.9, "min": 141.0, "steps": "133 of 133"}
+                "code": "main before issue 17", "sbu": 89.9, "min": 141.0, "steps": "133 of 133",
+                "cpu": 14940.0}
 
 
 def whole_rows(doc):
@@ -446,12 +447,13 @@ def whole_table(rows):
     """The before/after table: a `| whole build | ... | N min |` row per whole build measured."""
     out = [f"<!-- bench-data whole {json.dumps(r, sort_keys=True)} -->" for r in rows]
     out.append("")
-    out.append("| | when | code | how | steps | 1 SBU | wall in SBU | wall |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| | when | code | how | steps | CPU of the steps | 1 SBU | wall in SBU | wall |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         sbu = r.get("sbu")
         insbu = f"{r['min'] * 60 / sbu:.0f} SBU" if sbu else "-"
-        out.append(f"| whole build | {r['when']} | {r['code']} | {r['how']} | {r['steps']} | "
+        cpu = f"{r['cpu']:.0f} s ({dur(r['cpu'])})" if r.get("cpu") is not None else "-"
+        out.append(f"| whole build | {r['when']} | {r['code']} | {r['how']} | {r['steps']} | {cpu} | "
                    f"{f'{sbu:.1f} s' if sbu else '-'} | {insbu} | {r['min']:.0f} min |")
     return out
 
@@ -582,7 +584,7 @@ def cmd_full(work, runs_path, disk_path, log_path, image, doc):
         hist.append({"key": key, "when": day(first), "code": os.environ.get("BENCH_CODE") or code_id(),
                      "how": f"bench/all.sh, sum of {len(runs)} invocation(s) of `lfsbuild all`",
                      "sbu": round(sbu, 1) if sbu else None, "min": round(whole, 1),
-                     "steps": f"{len(rs)} of {len(allsteps)}"})
+                     "steps": f"{len(rs)} of {len(allsteps)}", "cpu": round(cpu)})
         out.append("Whole build before and after (issue 17: `lfsbuild all`, check-host to a passing test, "
                    "from an empty work directory; the wall in SBU compares machines of other speeds; "
                    "earlier rows are kept from the doc):\n")

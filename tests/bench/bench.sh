@@ -155,9 +155,9 @@ ok "a row per stage: stage b's build phase holds its four steps' 0.5 s sleeps (2
 	grep -qE '^\| b \| [^|]+ \| [0-9]+ s / ([2-9]|[1-9][0-9]+) s \([0-9]+ %\) \| [^|]+ \| [^|]+ \|$' <<<"$s"
 ok "the steps with the most CPU, each with its CPU and wall" grep -qE '^\| ch2/w[1-4] \([0-9]+ s CPU, [0-9]+ s wall\) \| ' <<<"$s"
 fails "samples over the whole build: no word of a partial cover" grep -q "not the whole build" <<<"$s"
-ok "the before/after table: issue 17's run first" grep -qE '^\| whole build \| before issue 17 \(2026-11\) \| .* \| 89\.9 s \| 94 SBU \| 141 min \|$' <<<"$s"
+ok "the before/after table: issue 17's run first" grep -qE '^\| whole build \| before issue 17 \(2026-11\) \| .* \| 14940 s \(4h09m00s\) \| 89\.9 s \| 94 SBU \| 141 min \|$' <<<"$s"
 ok "then this build, with its code, its invocations and its wall in minutes" \
-	grep -qE "^\| whole build \| [0-9]{4}-[0-9]{2}-[0-9]{2} \| [^|]+ \| bench/all.sh, sum of 2 invocation\(s\) of \`lfsbuild all\` \| 6 of 6 \| [^|]+ \| [^|]+ \| [0-9]+ min \|$" <<<"$s"
+	grep -qE "^\| whole build \| [0-9]{4}-[0-9]{2}-[0-9]{2} \| [^|]+ \| bench/all.sh, sum of 2 invocation\(s\) of \`lfsbuild all\` \| 6 of 6 \| [0-9]+ s \([0-9]+m[0-9]+s\) \| [^|]+ \| [^|]+ \| [0-9]+ min \|$" <<<"$s"
 BENCH_CODE=abc1234 "$ROOT/bench/all.sh" --report-only "$W2" --book "$BOOK" >/dev/null 2>&1
 s=$(section full-build)
 ok "written again: the row of the same build is replaced, not added" test "$(grep -cE '^\| whole build \|.* min \|$' <<<"$s")" = 2
