@@ -1,0 +1,29 @@
+# scripts/check-under-load with a stand-in for `make check` (CHECK=): it clones HEAD, runs the
+# check RUNS times with CI=true beside the busy loops, tallies the runs, names the slowest test
+# files, fails when a run fails, and leaves no busy loop behind.
+. "$(dirname "$0")/../lib/check.sh"
+S=$ROOT/scripts/check-under-load
+git -C "$ROOT" rev-parse HEAD >/dev/null 2>&1 || { skip "check-under-load" "$ROOT is not a git checkout"; exit 0; }
+# the stand-in: two test files' lines as tests/run prints them, the tally, and what it saw
+cat >"$T/fake-check" <<'EOF'
+echo "ci=$CI loops=$(pgrep -x yes | wc -l) clone=$(test -f scripts/check-under-load && echo yes)"
+printf '%-40s %3d passed, %d failed, %d skipped (%d s)\n' tests/a/slow.sh 3 0 0 42 tests/b/quick.sh 1 0 0 2
+echo "tests: 4 passed, 0 failed, 0 skipped"
+EOF
+loops_before=$(pgrep -x yes | wc -l)
+
+out=$(CLONE_DIR="$T/c1" LOAD_JOBS=2 CHECK="bash $T/fake-check" "$S" 2 2>&1)
+ok "two passing runs: exit 0" test $? = 0
+expect_in "each run's tally" "run 2 of 2: exit 0 in " "$out"
+expect_in "the tally line of the run" "tests: 4 passed, 0 failed, 0 skipped (log $T/c1/run-2.log)" "$out"
+expect_in "the slowest test file first" "        42 s  tests/a/slow.sh" "$out"
+expect_in "the summary" "check-under-load: 2 of 2 passed; the 2 busy loop(s) ran throughout: yes" "$out"
+expect_in "the check ran in the clone, with CI=true, beside the two loops" "ci=true loops=$((loops_before + 2)) clone=yes" "$(cat "$T/c1/run-1.log")"
+ok "no busy loop left behind" test "$(pgrep -x yes | wc -l)" = "$loops_before"
+
+printf 'echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1\n' >"$T/bad-check"
+out=$(CLONE_DIR="$T/c2" LOAD_JOBS=1 CHECK="bash $T/bad-check" "$S" 1 2>&1)
+ok "a failing run: exit 1" test $? = 1
+expect_in "said so" "check-under-load: 0 of 1 passed" "$out"
+ok "no busy loop left behind after a failure" test "$(pgrep -x yes | wc -l)" = "$loops_before"
+fails_with 2 "RUNS must be a number" "$S" three
