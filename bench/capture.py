@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/capture.py: what capture (--capture on) cost a real build, per chapter, from its files.
 
-  capture.py CAPTURED [PLAIN] [--out FILE]
+  capture.py CAPTURED [PLAIN] [--out FILE] [--only REGEX]
 
 CAPTURED is a work directory built with --capture on; PLAIN (optional) one built without it from
 the same book, so that the same step has the same input hash in both. Per chapter:
@@ -11,7 +11,13 @@ the same book, so that the same step has the same input hash in both. Per chapte
     "lfsbuild: capture: ... in X s" of the step's log (lfsbuild since 2026-12-05); for a build made
     before that line, FILE (the output of that build, `lfsbuild all > FILE`) gives it as the time
     between the step's end (its start, unpack phase and wall) and its "done" line (to the second);
-  - with PLAIN: the same steps' wall there, and the difference.
+  - with PLAIN: the same steps' wall there, and the difference: of the walls alone, and of the
+    walls with the post-step work added (what capture costs those steps in all);
+  - with PLAIN, a second table: per chapter, the time at least one of those steps ran (the union
+    of their intervals: start to end in PLAIN, start to end plus the post-step work in CAPTURED),
+    which is what the build's wall is made of when steps run side by side.
+--only REGEX keeps the steps whose id matches (e.g. '^ch8/': a scratch work directory that
+holds the stamps of earlier chapters copied from elsewhere).
 Prints a Markdown section. Step times of two builds are comparable only when both machines were
 equally quiet: the section says so; the post-step cost is measured inside one build.
 """
@@ -68,19 +74,42 @@ def done_times(outfile, st):
     return out
 
 
+def union(intervals):
+    """The length of the union of [a, b) intervals."""
+    total, end = 0.0, None
+    for a, b in sorted(intervals):
+        if end is None or a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total
+
+
+def option(argv, name):
+    if name not in argv:
+        return None
+    i = argv.index(name)
+    if i + 1 >= len(argv):
+        return None
+    v = argv[i + 1]
+    del argv[i:i + 2]
+    return v
+
+
 def main(argv):
-    outfile = None
-    if "--out" in argv:
-        i = argv.index("--out")
-        outfile = argv[i + 1]
-        del argv[i:i + 2]
-    if not argv or len(argv) > 2:
+    outfile = option(argv, "--out")
+    only = option(argv, "--only")
+    if not argv or len(argv) > 2 or any(a.startswith("--") for a in argv):
         print(__doc__, file=sys.stderr)
         return 2
-    cap = stamps(argv[0])
+    keep = re.compile(only) if only else None
+    cap = {k: v for k, v in stamps(argv[0]).items() if not keep or keep.search(k)}
     plain = stamps(argv[1]) if len(argv) > 1 else {}
     done = done_times(outfile, cap)
     rows = {}
+    spans = {}   # chapter -> ([captured intervals], [plain intervals]) of the steps in both
     how = set()
     for step, s in cap.items():
         ch = step.split("/")[0]
@@ -90,7 +119,8 @@ def main(argv):
         elif step in done:
             cost = max(0.0, done[step] - (float(s["start"]) + float(s.get("unpack", 0)) + float(s["wall"])))
             how.add("output")
-        r = rows.setdefault(ch, {"n": 0, "wall": 0.0, "cost": 0.0, "nc": 0, "pw": 0.0, "cw": 0.0, "np": 0})
+        r = rows.setdefault(ch, {"n": 0, "wall": 0.0, "cost": 0.0, "nc": 0, "pw": 0.0, "cw": 0.0, "np": 0,
+                                 "pc": 0.0})
         r["n"] += 1
         r["wall"] += float(s["wall"])
         if cost is not None:
@@ -101,21 +131,36 @@ def main(argv):
             r["np"] += 1
             r["pw"] += float(p["wall"])
             r["cw"] += float(s["wall"])
-    print("| chapter | steps | steps' wall (captured) | after the steps: list, archive, merge | share | same steps without capture | their wall with capture | difference |")
-    print("|---|---|---|---|---|---|---|---|")
-    tot = {"n": 0, "wall": 0.0, "cost": 0.0, "pw": 0.0, "cw": 0.0, "np": 0}
+            r["pc"] += cost or 0.0
+            cs, ps = float(s["start"]), float(p["start"])
+            sp = spans.setdefault(ch, ([], []))
+            sp[0].append((cs, cs + float(s.get("unpack", 0)) + float(s["wall"]) + (cost or 0.0)))
+            sp[1].append((ps, ps + float(p.get("unpack", 0)) + float(p["wall"])))
+    print("| chapter | steps | steps' wall (captured) | after the steps: list, archive, merge | share | same steps without capture | their wall with capture | difference | with the post-step work |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    tot = {"n": 0, "wall": 0.0, "cost": 0.0, "pw": 0.0, "cw": 0.0, "np": 0, "pc": 0.0}
     for ch in sorted(rows, key=lambda c: int(re.sub(r"\D", "", c) or 0)):
         r = rows[ch]
         for k in tot:
             tot[k] += r[k]
         share = f"{100 * r['cost'] / r['wall']:.1f} %" if r["wall"] and r["nc"] else "-"
         diff = f"{100 * (r['cw'] - r['pw']) / r['pw']:+.1f} %" if r["pw"] else "-"
+        full = f"{100 * (r['cw'] + r['pc'] - r['pw']) / r['pw']:+.1f} %" if r["pw"] else "-"
         print(f"| {ch} | {r['n']} | {r['wall'] / 60:.1f} min | {r['cost'] / 60:.1f} min ({r['nc']} steps) | {share} | "
-              f"{r['np']} steps, {r['pw'] / 60:.1f} min | {r['cw'] / 60:.1f} min | {diff} |")
+              f"{r['np']} steps, {r['pw'] / 60:.1f} min | {r['cw'] / 60:.1f} min | {diff} | {full} |")
     share = f"{100 * tot['cost'] / tot['wall']:.1f} %" if tot["wall"] else "-"
     diff = f"{100 * (tot['cw'] - tot['pw']) / tot['pw']:+.1f} %" if tot["pw"] else "-"
+    full = f"{100 * (tot['cw'] + tot['pc'] - tot['pw']) / tot['pw']:+.1f} %" if tot["pw"] else "-"
     print(f"| all | {tot['n']} | {tot['wall'] / 60:.1f} min | {tot['cost'] / 60:.1f} min | {share} | {tot['np']} steps, "
-          f"{tot['pw'] / 60:.1f} min | {tot['cw'] / 60:.1f} min | {diff} |")
+          f"{tot['pw'] / 60:.1f} min | {tot['cw'] / 60:.1f} min | {diff} | {full} |")
+    if spans:
+        print()
+        print("| chapter | time with a step running, without capture | with capture (and its post-step work) | difference |")
+        print("|---|---|---|---|")
+        for ch in sorted(spans, key=lambda c: int(re.sub(r"\D", "", c) or 0)):
+            c, p = union(spans[ch][0]), union(spans[ch][1])
+            d = f"{100 * (c - p) / p:+.1f} %" if p else "-"
+            print(f"| {ch} | {p / 60:.1f} min | {c / 60:.1f} min | {d} |")
     src = {"log": "the steps' logs", "output": "the build's output (its done line minus the step's start, unpack and wall; to the second)"}
     print()
     print(f"Post-step cost from {', '.join(src[h] for h in sorted(how)) or 'nowhere (no log line, no --out)'}. "
