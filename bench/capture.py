@@ -15,7 +15,9 @@ the same book, so that the same step has the same input hash in both. Per chapte
     walls with the post-step work added (what capture costs those steps in all);
   - with PLAIN, a second table: per chapter, the time at least one of those steps ran (the union
     of their intervals: start to end in PLAIN, start to end plus the post-step work in CAPTURED),
-    which is what the build's wall is made of when steps run side by side.
+    which is what the build's wall is made of when steps run side by side; and the CPU of those
+    steps in both (the same work: where it differs as much as the walls, the machine's speed
+    differed between the two builds, not the work).
 --only REGEX keeps the steps whose id matches (e.g. '^ch8/': a scratch work directory that
 holds the stamps of earlier chapters copied from elsewhere).
 Prints a Markdown section. Step times of two builds are comparable only when both machines were
@@ -133,7 +135,9 @@ def main(argv):
             r["cw"] += float(s["wall"])
             r["pc"] += cost or 0.0
             cs, ps = float(s["start"]), float(p["start"])
-            sp = spans.setdefault(ch, ([], []))
+            sp = spans.setdefault(ch, ([], [], [0.0], [0.0]))
+            sp[2][0] += float(s.get("cpu", 0))
+            sp[3][0] += float(p.get("cpu", 0))
             sp[0].append((cs, cs + float(s.get("unpack", 0)) + float(s["wall"]) + (cost or 0.0)))
             sp[1].append((ps, ps + float(p.get("unpack", 0)) + float(p["wall"])))
     print("| chapter | steps | steps' wall (captured) | after the steps: list, archive, merge | share | same steps without capture | their wall with capture | difference | with the post-step work |")
@@ -155,12 +159,15 @@ def main(argv):
           f"{tot['pw'] / 60:.1f} min | {tot['cw'] / 60:.1f} min | {diff} | {full} |")
     if spans:
         print()
-        print("| chapter | time with a step running, without capture | with capture (and its post-step work) | difference |")
-        print("|---|---|---|---|")
+        print("| chapter | time with a step running, without capture | with capture (and its post-step work) | difference "
+              "| the steps' CPU without capture | with | difference |")
+        print("|---|---|---|---|---|---|---|")
         for ch in sorted(spans, key=lambda c: int(re.sub(r"\D", "", c) or 0)):
             c, p = union(spans[ch][0]), union(spans[ch][1])
             d = f"{100 * (c - p) / p:+.1f} %" if p else "-"
-            print(f"| {ch} | {p / 60:.1f} min | {c / 60:.1f} min | {d} |")
+            cc, pc = spans[ch][2][0], spans[ch][3][0]
+            dc = f"{100 * (cc - pc) / pc:+.1f} %" if pc else "-"
+            print(f"| {ch} | {p / 60:.1f} min | {c / 60:.1f} min | {d} | {pc:.0f} s | {cc:.0f} s | {dc} |")
     src = {"log": "the steps' logs", "output": "the build's output (its done line minus the step's start, unpack and wall; to the second)"}
     print()
     print(f"Post-step cost from {', '.join(src[h] for h in sorted(how)) or 'nowhere (no log line, no --out)'}. "
