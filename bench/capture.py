@@ -111,7 +111,7 @@ def main(argv):
     plain = stamps(argv[1]) if len(argv) > 1 else {}
     done = done_times(outfile, cap)
     rows = {}
-    spans = {}   # chapter -> ([captured intervals], [plain intervals]) of the steps in both
+    spans = {}   # chapter -> the intervals and CPU of the steps in both builds
     how = set()
     for step, s in cap.items():
         ch = step.split("/")[0]
@@ -135,11 +135,11 @@ def main(argv):
             r["cw"] += float(s["wall"])
             r["pc"] += cost or 0.0
             cs, ps = float(s["start"]), float(p["start"])
-            sp = spans.setdefault(ch, ([], [], [0.0], [0.0]))
-            sp[2][0] += float(s.get("cpu", 0))
-            sp[3][0] += float(p.get("cpu", 0))
-            sp[0].append((cs, cs + float(s.get("unpack", 0)) + float(s["wall"]) + (cost or 0.0)))
-            sp[1].append((ps, ps + float(p.get("unpack", 0)) + float(p["wall"])))
+            sp = spans.setdefault(ch, {"cap": [], "plain": [], "cap_cpu": 0.0, "plain_cpu": 0.0})
+            sp["cap"].append((cs, cs + float(s.get("unpack", 0)) + float(s["wall"]) + (cost or 0.0)))
+            sp["plain"].append((ps, ps + float(p.get("unpack", 0)) + float(p["wall"])))
+            sp["cap_cpu"] += float(s.get("cpu", 0))
+            sp["plain_cpu"] += float(p.get("cpu", 0))
     print("| chapter | steps | steps' wall (captured) | after the steps: list, archive, merge | share | same steps without capture | their wall with capture | difference | with the post-step work |")
     print("|---|---|---|---|---|---|---|---|---|")
     tot = {"n": 0, "wall": 0.0, "cost": 0.0, "pw": 0.0, "cw": 0.0, "np": 0, "pc": 0.0}
@@ -163,9 +163,10 @@ def main(argv):
               "| the steps' CPU without capture | with | difference |")
         print("|---|---|---|---|---|---|---|")
         for ch in sorted(spans, key=lambda c: int(re.sub(r"\D", "", c) or 0)):
-            c, p = union(spans[ch][0]), union(spans[ch][1])
+            sp = spans[ch]
+            c, p = union(sp["cap"]), union(sp["plain"])
             d = f"{100 * (c - p) / p:+.1f} %" if p else "-"
-            cc, pc = spans[ch][2][0], spans[ch][3][0]
+            cc, pc = sp["cap_cpu"], sp["plain_cpu"]
             dc = f"{100 * (cc - pc) / pc:+.1f} %" if pc else "-"
             print(f"| {ch} | {p / 60:.1f} min | {c / 60:.1f} min | {d} | {pc:.0f} s | {cc:.0f} s | {dc} |")
     src = {"log": "the steps' logs", "output": "the build's output (its done line minus the step's start, unpack and wall; to the second)"}
