@@ -1,5 +1,6 @@
 /* lfsbuild restore: put back the snapshot of the root taken at the end of STAGE */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,40 @@ static int run(struct config *cfg, int argc, char **argv)
 		errorf("no snapshot %s: snapshots are taken by `lfsbuild build --snapshots` at the end of each stage", file);
 		goto out;
 	}
+	/* A root made by steps run on the host (user, host-root) holds its own path: the cross
+	 * toolchain's sysroot is $LFS, libtool's .la files and scripts name it. Restored at another
+	 * path, the steps on the host after STAGE would fail far from the cause (binutils-pass2: `ld:
+	 * cannot find /usr/lib/libc.so.6`); steps in the chroot see the root as / and do not mind. */
+	char *origin = snapshot_origin(file), *here = config_path(cfg, "root");
+	bool made_on_host = false, later_on_host = false;
+	const char *later = NULL;
+	for (size_t i = 0; i < set.nsteps; i++) {
+		if (set.steps[i].mode == MODE_CHROOT)
+			continue;
+		if (set.steps[i].stage <= (size_t)st)
+			made_on_host = true;
+		else if (!later_on_host) {
+			later_on_host = true;
+			later = set.steps[i].id;
+		}
+	}
+	bool moved = origin && strcmp(origin, here) != 0;
+	if (moved && made_on_host && later_on_host) {
+		errorf("restore: %s was taken with the root at %s, and this work directory's root is %s: the "
+		       "steps run on the host before it wrote that path into what they built (the cross "
+		       "toolchain's sysroot), so %s and the steps after it would fail here. Restore it in a "
+		       "work directory at the same place (move it back, or bind-mount it there), or "
+		       "restore a later stage whose steps all run in the chroot; nothing was changed",
+		       file, origin, here, later);
+		free(origin);
+		free(here);
+		goto out;
+	}
+	if (moved && !cfg->quiet)
+		printf("(the snapshot was taken with the root at %s: the steps after it run in the chroot, "
+		       "where the root's place does not matter)\n", origin);
+	free(origin);
+	free(here);
 	mkdir_p(cfg->workdir, 0755);
 	char *sdir = config_path(cfg, "state");
 	mkdir_p(sdir, 0755);
@@ -84,6 +119,7 @@ const struct command cmd_restore = {
 	"restore", "put back the snapshot of the root taken at the end of STAGE", "STAGE",
 	"Needs a build made with --snapshots (WORKDIR/snapshots/STAGE.tar.zst). The root is emptied and\n"
 	"extracted again with owners, modes, devices, xattrs and ACLs; the steps of the stages after\n"
-	"STAGE are marked to run again.",
+	"STAGE are marked to run again. A snapshot of the stages run on the host (4 to 6) holds the\n"
+	"root's path and is refused in a work directory at another place when steps on the host follow.",
 	run,
 };

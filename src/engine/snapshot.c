@@ -65,10 +65,46 @@ int chown_tree(const char *path, uid_t uid, gid_t gid)
 	return chown_at(AT_FDCWD, path, st.st_dev, uid, gid);
 }
 
+static char *origin_path(const char *archive)
+{
+	return xasprintf("%s.origin", archive);
+}
+
 int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errlen)
 {
 	struct tree_pack o = {.dot_names = true};
-	return tree_pack(dir, out, &o, errbuf, errlen);
+	char *opath = origin_path(out);
+	/* the old record goes first: a kill between the archive and its record leaves none (origin
+	 * unknown), never the record of another root beside the new archive */
+	if (unlink(opath) < 0 && errno != ENOENT) {
+		set_error(errbuf, errlen, "cannot remove %s: %s", opath, strerror(errno));
+		free(opath);
+		return -1;
+	}
+	int r = tree_pack(dir, out, &o, errbuf, errlen);
+	if (r == 0) {
+		char *text = xasprintf("root %s\n", dir);
+		if (write_file_atomic(opath, text, strlen(text), 0644) < 0)
+			r = set_error(errbuf, errlen, "%s written, but not %s: %s", out, opath, strerror(errno));
+		free(text);
+	}
+	free(opath);
+	return r;
+}
+
+char *snapshot_origin(const char *archive)
+{
+	char *opath = origin_path(archive);
+	char *text = read_file(opath, NULL); /* missing or unreadable: origin unknown */
+	free(opath);
+	if (!text)
+		return NULL;
+	char *root = NULL;
+	size_t n = strcspn(text, "\n");
+	if (strncmp(text, "root ", 5) == 0 && n > 5)
+		root = xstrndup(text + 5, n - 5);
+	free(text);
+	return root;
 }
 
 int snapshot_restore(const char *archive, const char *dir, char *errbuf, size_t errlen)

@@ -11,6 +11,11 @@
  * never descended), and each file's data is read by lfsbuild through file_open_beneath (no
  * symlink followed on the way, only the inode the reader described). */
 int snapshot_create(const char *dir, const char *out, char *errbuf, size_t errlen);
+/* Where the root was when `archive` was taken (malloc'd; NULL for a snapshot without that record:
+ * one taken before lfsbuild wrote it). snapshot_create keeps it beside the archive, in
+ * ARCHIVE.origin ("root PATH"): a snapshot of the stages run on the host holds the root's path
+ * (the cross toolchain's sysroot is $LFS), so it builds on only at the same place. */
+char *snapshot_origin(const char *archive);
 /* Empty `dir` and extract `archive` into it with owners, modes, times, xattrs, ACLs; with
  * libarchive's SECURE_SYMLINKS, SECURE_NODOTDOT and SECURE_NOABSOLUTEPATHS (unpack_archive): no
  * entry is written through a symlink, above `dir` or at an absolute path. */

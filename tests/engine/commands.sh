@@ -74,6 +74,23 @@ if [ "$(id -u)" = 0 ]; then
 		skip "xattrs survive" "no setfattr or no user xattrs on $T"
 	fi
 	fails "restore of a stage without a snapshot fails" lb restore three
+	ok "a snapshot keeps where its root was" grep -qx "root $W/root" "$W/snapshots/one.tar.zst.origin"
+	# The work directory moved: stage one's snapshot holds its path and stage two runs on the host
+	# after it, so it is refused; stage two's has no step after it, so it is restored.
+	mv "$W" "$W-moved"
+	sum_before=$(cd "$W-moved" && find root state -printf '%p %s %T@\n' | sort | md5sum)
+	out=$("$LFSBUILD" --book "$BOOK" -C "$W-moved" restore one 2>&1); rc=$?
+	ok "restore of a host-stage snapshot at another place is refused" test "$rc" = 1
+	expect_in "it names both places" "was taken with the root at $W/root, and this work directory's root is $W-moved/root" "$out"
+	expect_in "it names the step that would fail" "so ch2/final and the steps after it would fail here" "$out"
+	expect_in "it says what to do" "move it back, or bind-mount it there" "$out"
+	ok "the refused restore changed nothing" test "$(cd "$W-moved" && find root state -printf '%p %s %T@\n' | sort | md5sum)" = "$sum_before"
+	out=$("$LFSBUILD" --book "$BOOK" -C "$W-moved" restore two 2>&1)
+	ok "the last stage's snapshot restores at another place" test $? = 0
+	expect_in "and says where it was taken" "the snapshot was taken with the root at $W/root" "$out"
+	mv "$W-moved" "$W"
+	rm "$W/snapshots/one.tar.zst.origin"
+	ok "a snapshot without the record (older lfsbuild) restores as before" lb restore one
 else
 	skip "snapshots and restore" "needs root"
 fi
