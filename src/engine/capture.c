@@ -549,6 +549,30 @@ static void journal_stamp(struct buf *j, const char *id, const struct stamp *ok)
 	free(text);
 }
 
+/* docs/REPRODUCIBILITY.md, "What differs, and the fix" */
+static const char *const build_caches[] = {"var/cache/ldconfig/aux-cache"};
+
+int capture_drop_caches(const char *upper)
+{
+	int ufd = open(upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ufd < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < sizeof build_caches / sizeof *build_caches; i++) {
+		char *leaf = NULL;
+		int pfd = file_open_parent_beneath(ufd, build_caches[i], &leaf);
+		struct stat st;
+		if (pfd >= 0 && fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    unlinkat(pfd, leaf, 0) < 0 && errno != ENOENT)
+			rc = -1;
+		if (pfd >= 0)
+			close(pfd);
+		free(leaf);
+	}
+	close(ufd);
+	return rc;
+}
+
 int capture_merge(const char *workdir, const char *id, const char *root, const struct capture_pack *pack,
                   const struct stamp *ok, char *errbuf, size_t errlen)
 {
@@ -562,6 +586,11 @@ int capture_merge(const char *workdir, const char *id, const char *root, const s
 	journal_stamp(&pl.journal, id, ok);
 	if (pl.root < 0 || ufd < 0) {
 		set_error(errbuf, errlen, "merge of %s: cannot open %s or %s: %s", id, root, upper, strerror(errno));
+		goto out;
+	}
+	if (capture_drop_caches(upper) < 0) {
+		set_error(errbuf, errlen, "merge of %s: cannot remove ldconfig's cache from %s: %s", id, upper,
+		          strerror(errno));
 		goto out;
 	}
 	if (walk(&pl, ufd, "") < 0) {

@@ -39,6 +39,11 @@ ok "... the rebuild saw the build's \$LFS and build directory (paths.txt identic
 	grep -q "^$W/root $W/build/ch1_base/alpha-1.0 " "$W/root/usr/share/doc/paths.txt"
 ok "... and SOURCE_DATE_EPOCH from its source" grep -qx 'built 2023-11-14 22:13:20' "$W/root/usr/share/doc/date.txt"
 expect_in "... its JSON says identical" '"result":"identical","differing":0' "$(cat "$W/logs/repro/ch1/base.json")"
+ok "... ldconfig's aux-cache it wrote with the clock is in no package: not in its file list" \
+	sh -c "! grep -q aux-cache '$W/packages/ch1_base.files'"
+ok "... nor in its archive" sh -c "! tar -tf '$W'/packages/ch1_base-*.tar.zst | grep -q aux-cache"
+ok "... nor merged into the root (ldconfig rebuilds it when it runs)" test ! -e "$W/root/var/cache/ldconfig/aux-cache"
+ok "... its directory is" test -d "$W/root/var/cache/ldconfig"
 
 out=$(lb repro ch1/time 2>&1); rc=$?
 ok "a step that writes the clock: exit 1" test "$rc" = 1
