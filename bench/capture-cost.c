@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *archive = argv[1], *id = argv[2], *scratch = argv[5];
-	struct package_id want = {id, argv[3], argv[4]};
+	struct package_id want = {id, argv[3], argv[4], NULL};
 	char err[2048];
 	char *dir = capture_dir(scratch, id), *upper = path_join(dir, "upper"), *root = path_join(scratch, "root");
 	char *out = path_join(scratch, "archive.tar.zst");

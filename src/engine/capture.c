@@ -522,10 +522,10 @@ static void pause_for_tests(void)
 
 /* The step's package archive, written whole, and put into the binary cache. Failures are warned:
  * the merge goes on without an archive. */
-static void pack_upper(const char *workdir, const char *id, const char *upper, const char *list,
+static void pack_upper(const char *workdir, const char *id, const char *root, const char *upper, const char *list,
                        const struct capture_pack *pack)
 {
-	struct package_id pid = {id, pack->version, pack->hash};
+	struct package_id pid = {id, pack->version, pack->hash, root};
 	char *name = package_file_name(&pid), *pdir = path_join(workdir, "packages"), *out = path_join(pdir, name);
 	char err[1024];
 	if (package_pack(upper, list, &pid, out, err, sizeof err) < 0)
@@ -602,7 +602,7 @@ int capture_merge(const char *workdir, const char *id, const char *root, const s
 		goto out;
 	}
 	if (pack)
-		pack_upper(workdir, id, upper, pl.list.data, pack);
+		pack_upper(workdir, id, root, upper, pl.list.data, pack);
 	if (write_synced(lpath, pl.list.data, pl.list.len) < 0) {
 		set_error(errbuf, errlen, "cannot write %s: %s", lpath, strerror(errno));
 		goto out;

@@ -429,7 +429,7 @@ static const char env_script[] =
 	"tarball=$(ls *.tar)\n"
 	"real=$(readlink -f \"$cc\"); prefix=${real%/*}; prefix=${prefix%/*}\n"
 	"libdir=$(readlink -f \"$(\"$1\" -print-file-name=)\")\n"
-	"spec=$(\"$1\" -dumpspecs | sed -n '/^\\*cc1_options:$/{n;p;q}')\n"
+	"spec=$(\"$1\" -dumpspecs | sed -n '/^\\*cc1_options:$/{n;p}')\n"   /* read to the end: a `q` would SIGPIPE gcc (pipefail) */
 	"case $libdir/$spec in\n"
 	"\"$prefix\"/*'%{-param*}'*)\n"
 	"	rel=usr${libdir#\"$prefix\"}\n"

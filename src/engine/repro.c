@@ -200,7 +200,7 @@ static char *inputs_changed(struct repro *rp, size_t i, const struct stamp *st)
 static char *archive_of(struct repro *rp, size_t i, const char *hash, char **version)
 {
 	*version = runner_step_version(&rp->run, i);
-	struct package_id id = {step_id(rp, i), *version, hash};
+	struct package_id id = {step_id(rp, i), *version, hash, NULL};
 	char *name = package_file_name(&id), *p = path_join(rp->run.packages, name);
 	free(name);
 	return p;
@@ -484,7 +484,7 @@ static int unpack_and_merge(struct repro *rp, const char *scratch, const struct 
 {
 	const char *id = step_id(rp, e->step);
 	char *root = path_join(scratch, "root"), *dir = capture_dir(scratch, id), *upper = path_join(dir, "upper");
-	struct package_id pid = {id, e->version, e->stamp.hash};
+	struct package_id pid = {id, e->version, e->stamp.hash, NULL};
 	int rc = -1, fd = -1;
 	if (capture_prepare(scratch, id, root, errbuf, errlen) < 0)
 		goto out;
@@ -864,7 +864,7 @@ static enum outcome judge(struct repro *rp, const struct check *c, const char *s
 	char err[2048];
 	char *root = path_join(scratch, "root"), *first = path_join(scratch, "first");
 	char *dir = capture_dir(scratch, id), *upper = path_join(dir, "upper");
-	struct package_id pid = {id, c->version, c->stamp.hash};
+	struct package_id pid = {id, c->version, c->stamp.hash, NULL};
 	struct buf la = {0}, lb = {0};
 	struct diff d = {0};
 	enum outcome out = FAILED;

@@ -776,7 +776,9 @@ static bool restore_from_cache(struct runner *r, size_t i, const struct job *job
 		return false;
 	}
 	char *dir = capture_dir(r->work, rc->id), *upper = path_join(dir, "upper"), *used = NULL;
-	struct package_id id = {rc->id, job->version, job->hash};
+	/* a step on the host (chapters 4-6) holds $LFS in what it builds: only an archive made at
+	 * this root serves it; a chroot step sees the root as / */
+	struct package_id id = {rc->id, job->version, job->hash, rc->mode == MODE_CHROOT ? NULL : r->root};
 	struct strv notes = {0};
 	bool dead = false;
 	int got = bincache_restore(&r->cache, &id, upper, &used, &notes, &dead);

@@ -1237,7 +1237,7 @@ static int build_steps(struct build *b, int argc, char **argv)
 static void explain_archive(struct build *b, size_t k)
 {
 	char *v = runner_step_version(&b->run, k);
-	struct package_id id = {b->set.steps[k].id, v, b->nodes[k].hash};
+	struct package_id id = {b->set.steps[k].id, v, b->nodes[k].hash, NULL};
 	char *name = package_file_name(&id), *found = NULL;
 	const char *dirs[] = {b->run.packages, b->run.cache_dir};
 	for (size_t d = 0; d < ARRAY_LEN(dirs) && !found; d++) {

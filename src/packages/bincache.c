@@ -67,8 +67,15 @@ static int try_unpack(int fd, const char *path, const char *place, const char *n
                       const char *upper, struct strv *notes)
 {
 	char err[2048];
-	if (package_unpack(fd, path, id, upper, err, sizeof err) == 0)
+	int r = package_unpack(fd, path, id, upper, err, sizeof err);
+	if (r == 0)
 		return 1;
+	if (r == -2) {
+		/* sound, and kept: it serves a build at its own place */
+		strv_push(notes, xasprintf("%s: not from the cache: %s (a step run on the host writes its root's path "
+		                           "into what it builds); the step is built instead", id->step, err));
+		return 0;
+	}
 	char *to = set_aside(place, path, name);
 	strv_push(notes, xasprintf("%s: the cached archive failed its check: %s; %s%s; the step is built instead", id->step,
 	                           err, to ? "moved to " : "it could not be moved aside: ", to ? to : strerror(errno)));

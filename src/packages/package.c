@@ -52,8 +52,8 @@ int package_pack(const char *upper, const char *list, const struct package_id *i
 {
 	char sum[65];
 	sha256_of(list, strlen(list), sum);
-	char *info = xasprintf("format 1\nstep %s\nversion %s\nhash %s\nfiles-sha256 %s\n", id->step, id->version, id->hash,
-	                       sum);
+	char *info = xasprintf("format 1\nstep %s\nversion %s\nhash %s\nfiles-sha256 %s\n%s%s%s", id->step, id->version,
+	                       id->hash, sum, id->root ? "root " : "", id->root ? id->root : "", id->root ? "\n" : "");
 	struct tree_member m[] = {{PACKAGE_INFO, info, strlen(info)}, {PACKAGE_FILES, list, strlen(list)}};
 	struct tree_pack o = {.overlay = true, .members = m, .nmembers = ARRAY_LEN(m)};
 	int rc = tree_pack(upper, out, &o, errbuf, errlen);
@@ -127,6 +127,12 @@ static int read_head(struct unpack *u, const struct package_id *want)
 		if (strcmp(info_value(u->info, keys[k], v, sizeof v), wants[k]))
 			return set_error(u->errbuf, u->errlen, "%s: its %s says %s \"%s\", not \"%s\"", u->shown, PACKAGE_INFO,
 			                 keys[k], v, wants[k]);
+	char where[4096];
+	if (want->root && *info_value(u->info, "root", where, sizeof where) && strcmp(where, want->root)) {
+		set_error(u->errbuf, u->errlen, "%s was built with the root at %s, and this build's root is %s", u->shown,
+		          where, want->root);
+		return -2;
+	}
 	char sum[65];
 	sha256_of(u->files, strlen(u->files), sum);
 	if (strcmp(info_value(u->info, "files-sha256", v, sizeof v), sum))
@@ -341,8 +347,9 @@ int package_unpack(int fd, const char *shown, const struct package_id *want, con
 		set_error(errbuf, errlen, "%s: cannot read it: %s", shown, why ? why : "not a tar.zst");
 		goto out;
 	}
-	if (read_head(&u, want) < 0)
+	if ((rc = read_head(&u, want)) < 0)
 		goto out;
+	rc = -1;
 	if (cwd < 0 || ufd < 0 || fchdir(ufd) < 0) {
 		set_error(errbuf, errlen, "cannot enter %s: %s", upper, strerror(errno));
 		goto out;

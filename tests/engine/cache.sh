@@ -4,7 +4,10 @@
 # a second work directory built from the cache (the reason lines, the same root, `capture no`
 # built, --from built); a corrupted and a truncated archive named, set aside and built; --cache-url
 # against a local HTTP server (a 404 is a plain miss); a symlink planted in the root; a SIGKILL
-# during a merge (the archive is whole before the journal begins); leftovers of killed writers.
+# during a merge (the archive is whole before the journal begins); leftovers of killed writers;
+# a build at another place, whose user-mode steps are built (they hold their root's path) and whose
+# chroot steps come from the cache. Every other build is made at the first one's place ($T/w):
+# the same path, as a shared cache between machines wants it.
 . "$(dirname "$0")/../lib/check.sh"
 . "$ROOT/tests/books/lib.bash"
 
@@ -32,7 +35,7 @@ book_setup cache
 STEPS="ch1/base:1.0 ch1/mod:none ch1/side:none ch2/owner:none ch2/last:none"
 
 # ---- 1. every captured step gets its archive ----
-W1=$T/w1
+W1=$T/w
 setup "$W1"
 out=$(lb build -j2 --capture on 2>&1); rc=$?
 ok "the book builds with --capture on" test "$rc" = 0
@@ -69,8 +72,12 @@ ok "an owner and a setuid mode the chroot step gave" test "$(stat -c '%u:%g %a' 
 ok "a file capability (security.capability) kept" bash -c "getcap '$T/xo/usr/bin/pinger' | grep -q cap_net_raw"
 ok "... and in the root" bash -c "getcap '$W/root/usr/bin/pinger' | grep -q cap_net_raw"
 
+# the first build moves aside; each later work directory is made at its place
+mv "$T/w" "$T/w1"
+W1=$T/w1
+
 # ---- 2. a second work directory from the cache ----
-W2=$T/w2
+W2=$T/w
 setup "$W2"
 out=$(lb build -j2 --capture on --cache "$W1/packages" 2>&1); rc=$?
 ok "a second work directory builds with --cache W1/packages" test "$rc" = 0
@@ -93,6 +100,21 @@ out=$(lb build --capture on --cache "$W1/packages" --from ch2/last 2>&1); rc=$?
 ok "--from ch2/last succeeds" test "$rc" = 0
 ok "... and builds it (a forced step never comes from the cache)" built ch2/last
 
+# ---- 2b. at another place: the user-mode steps are built, the chroot steps come from the cache ----
+WE=$T/elsewhere
+setup "$WE"
+out=$(lb build -j2 --capture on --cache "$W1/packages" 2>&1); rc=$?
+ok "a work directory at another place builds with --cache W1/packages" test "$rc" = 0
+expect_in "... only the chroot steps came from the cache" "build complete: 6 steps run (2 from the cache)" "$out"
+for s in ch1/base ch1/mod ch1/side; do
+	expect_in "$s (user mode): not from the cache, and why" "$s: not from the cache: $W1/packages/$(W=$W1 name "$s" "$([ $s = ch1/base ] && echo 1.0 || echo none)") was built with the root at $T/w/root, and this build's root is $WE/root" "$out"
+	ok "... built" built "$s"
+done
+expect_in "ch2/owner (chroot) came from the cache" "from cache: ch2/owner none" "$out"
+ok "... the archives of another place are not set aside: they serve their place" test ! -e "$W1/packages/bad"
+ok "the root equals the first one" same_root "$W1" "$WE"
+rm -rf "$WE"
+
 # ---- 3. a corrupted and a truncated archive: named, set aside, built ----
 C=$T/c
 mkdir -p "$C"
@@ -108,7 +130,7 @@ echo MOD >"$R/usr/share/doc/mod.txt"
 (cd "$R" && tar --zstd --format=pax --numeric-owner --no-recursion -cf "$C/$MOD" -T "$T/order" 2>/dev/null)
 ok "the forged archive still lists .LFSBUILD-INFO first" test "$(tar --zstd -tf "$C/$MOD" | head -1)" = .LFSBUILD-INFO
 truncate -s $(($(stat -c %s "$C/$OWN") / 2)) "$C/$OWN"
-W3=$T/w3
+W3=$T/w
 setup "$W3"
 out=$(lb build -j2 --capture on --cache "$C" 2>&1); rc=$?
 ok "the build succeeds" test "$rc" = 0
@@ -134,7 +156,7 @@ srv=$!
 trap 'kill $srv 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 ok "the local HTTP server is up" test -s "$T/port"
-W4=$T/w4
+W4=$T/w
 setup "$W4"
 out=$(lb build -j2 --capture on --cache "$T/c4" --cache-url "http://127.0.0.1:$(cat "$T/port")/" 2>&1); rc=$?
 ok "a build with --cache-url succeeds" test "$rc" = 0
@@ -146,7 +168,7 @@ ok "the step missing there (404) was built" built ch1/side
 ok "... without a warning" bash -c "! grep -q 'warning: ch1/side' <<<\"\$1\"" _ "$out"
 ok "the root equals the first one" same_root "$W1" "$W4"
 DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-W5=$T/w5
+W5=$T/w
 setup "$W5"
 out=$(lb build -j2 --capture on --cache "$T/c5" --cache-url "http://127.0.0.1:$DEAD" 2>&1); rc=$?
 ok "a cache URL nobody answers: the build goes on" test "$rc" = 0
@@ -154,7 +176,7 @@ ok "... said once, then not asked again" test "$(grep -c 'cannot download.*not a
 fails "--cache-url wants http(s)" lb build --capture on --cache-url "ftp://x/y"
 
 # ---- 5. a symlink planted in the root ----
-W6=$T/w6
+W6=$T/w
 setup "$W6"
 lb build --capture on --cache "$W1/packages" --until ch1/base >/dev/null 2>&1
 mkdir -p "$T/outside"
@@ -166,7 +188,7 @@ ok "nothing was written through it" test -z "$(ls -A "$T/outside")"
 ok "usr/share/doc is a directory of the root again, with ch1/mod's files" test -d "$W6/root/usr/share/doc" -a ! -L "$W6/root/usr/share/doc" -a -f "$W6/root/usr/share/doc/mod.txt"
 
 # ---- 6. SIGKILL during a merge: the archive was whole before the journal began ----
-W7=$T/w7
+W7=$T/w
 setup "$W7"
 lb build --capture on --until ch1/base >/dev/null 2>&1
 LFSBUILD_TEST_MERGE_PAUSE=30 lb_bg build --capture on --until ch1/mod >"$T/drill.out" 2>&1

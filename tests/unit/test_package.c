@@ -65,7 +65,7 @@ static void needs_root(void)
 		skip();
 }
 
-static const struct package_id id = {"ch1/t", "1.0", HASH};
+static const struct package_id id = {"ch1/t", "1.0", HASH, NULL};
 
 /* WORKDIR w with a root, a captured step ch1/t whose upper tree holds one of each kind, merged
  * with its archive packed first; `copy` gets the root as it was before the merge. The archive's
@@ -152,9 +152,35 @@ static void test_refuses_another_steps_archive(void **state)
 	needs_root();
 	char *w = path_join(dir, "w"), *w2 = path_join(dir, "w2"), *root2 = path_join(w2, "root"), err[2048];
 	char *arch = packed(w, root2);
-	struct package_id other = {"ch1/t", "1.0", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"};
+	struct package_id other = {"ch1/t", "1.0", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	assert_int_equal(unpack_into(arch, w2, root2, &other, err, sizeof err), -1);
 	assert_non_null(strstr(err, "says hash"));
+	free(arch);
+	free(w);
+	free(w2);
+	free(root2);
+}
+
+/* An archive keeps where the root was; a step run on the host (want.root set) takes it only from
+ * the same place: -2, a sound archive for another place (never set aside), not -1. */
+static void test_serves_a_host_step_only_at_its_root(void **state)
+{
+	(void)state;
+	needs_root();
+	char *w = path_join(dir, "w"), *w2 = path_join(dir, "w2"), *root2 = path_join(w2, "root"), err[2048];
+	char *arch = packed(w, root2), *root1 = path_join(w, "root");
+	sh("tar --zstd -xOf %s .LFSBUILD-INFO | grep -qx 'root %s'", arch, root1);
+	struct package_id here = id, there = id;
+	here.root = root2;
+	there.root = root1;
+	assert_int_equal(unpack_into(arch, w2, root2, &here, err, sizeof err), -2);
+	char *want = xasprintf("was built with the root at %s, and this build's root is %s", root1, root2);
+	assert_non_null(strstr(err, want));
+	sh("test -z \"$(ls -A %s/capture/ch1_t/upper)\"", w2);   /* nothing written */
+	assert_int_equal(unpack_into(arch, w2, root2, &there, err, sizeof err), 0);
+	assert_int_equal(unpack_into(arch, w2, root2, &id, err, sizeof err), 0);   /* a chroot step: any root */
+	free(want);
+	free(root1);
 	free(arch);
 	free(w);
 	free(w2);
@@ -329,6 +355,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack_unpack_merge_same_root),
 		cmocka_unit_test(test_refuses_another_steps_archive),
+		cmocka_unit_test(test_serves_a_host_step_only_at_its_root),
 		cmocka_unit_test(test_refuses_a_changed_byte),
 		cmocka_unit_test(test_refuses_a_stream_without_checksum),
 		cmocka_unit_test(test_refuses_content_not_its_list),
