@@ -550,7 +550,7 @@ static void journal_stamp(struct buf *j, const char *id, const struct stamp *ok)
 }
 
 /* docs/REPRODUCIBILITY.md, "What differs, and the fix" */
-static const char *const build_caches[] = {"var/cache/ldconfig/aux-cache"};
+static const char *const build_caches[] = {"var/cache/ldconfig/aux-cache", "usr/share/info/dir"};
 
 int capture_drop_caches(const char *upper)
 {
@@ -589,7 +589,7 @@ int capture_merge(const char *workdir, const char *id, const char *root, const s
 		goto out;
 	}
 	if (capture_drop_caches(upper) < 0) {
-		set_error(errbuf, errlen, "merge of %s: cannot remove ldconfig's cache from %s: %s", id, upper,
+		set_error(errbuf, errlen, "merge of %s: cannot remove ldconfig's cache or the Info directory from %s: %s", id, upper,
 		          strerror(errno));
 		goto out;
 	}

@@ -20,11 +20,14 @@ struct capture_pack {
 	const char *hash;       /* its input hash */
 	const char *cache;      /* the binary cache directory it is also put into (packages/bincache.h) */
 };
-/* Drop from the upper tree `upper` the caches a step's tools leave that no package keeps:
- * ldconfig's var/cache/ldconfig/aux-cache (inode numbers and ctimes of the root where it ran: no
- * two builds write it the same, and ldconfig rebuilds it when it runs). Only a regular file is
- * removed, reached without following a link. capture_merge calls it before the list and the
- * archive; repro on both trees it compares. 0, or -1 with errno. */
+/* Drop from the upper tree `upper` what a step's tools leave that no package keeps: ldconfig's
+ * var/cache/ldconfig/aux-cache (inode numbers and ctimes of the root where it ran: no two builds
+ * write it the same, and ldconfig rebuilds it when it runs) and the Info directory
+ * usr/share/info/dir (an index that every package's install-info edits in turn: its content
+ * depends on which steps were merged before, also while the step ran; ch8/cleanup makes it anew
+ * from the Info files, with the book's commands). Only a regular file is removed, reached
+ * without following a link. capture_merge calls it before the list and the archive; repro on
+ * both trees it compares. 0, or -1 with errno. */
 int capture_drop_caches(const char *upper);
 /* After the step succeeded: with `pack`, its package archive WORKDIR/packages/<flat>-<version>-
  * <hash12>.tar.zst, complete (.part, fsync, rename) before anything else, and put into

@@ -877,7 +877,7 @@ static enum outcome judge(struct repro *rp, const struct check *c, const char *s
 		; /* err says why */
 	/* what no package keeps (an archive made before that rule may hold it) */
 	else if (capture_drop_caches(first) < 0 || capture_drop_caches(upper) < 0)
-		set_error(err, sizeof err, "cannot remove ldconfig's cache from %s or %s: %s", first, upper,
+		set_error(err, sizeof err, "cannot remove ldconfig's cache or the Info directory from %s or %s: %s", first, upper,
 		          strerror(errno));
 	else if (capture_list_tree(id, root, first, &la, err, sizeof err) == 0 &&
 	         capture_list_tree(id, root, upper, &lb, err, sizeof err) == 0 &&

@@ -44,6 +44,8 @@ ok "... ldconfig's aux-cache it wrote with the clock is in no package: not in it
 ok "... nor in its archive" sh -c "! tar -tf '$W'/packages/ch1_base-*.tar.zst | grep -q aux-cache"
 ok "... nor merged into the root (ldconfig rebuilds it when it runs)" test ! -e "$W/root/var/cache/ldconfig/aux-cache"
 ok "... its directory is" test -d "$W/root/var/cache/ldconfig"
+ok "... nor the Info directory usr/share/info/dir it wrote with the clock" \
+	sh -c "! grep -q 'usr/share/info/dir' '$W/packages/ch1_base.files' && test ! -e '$W/root/usr/share/info/dir'"
 
 out=$(lb repro ch1/time 2>&1); rc=$?
 ok "a step that writes the clock: exit 1" test "$rc" = 1
