@@ -50,8 +50,11 @@ scratch_stamps() {
 	done
 }
 # scratch_snapshot WORKDIR SCRATCH STAGE: WORKDIR's snapshot of STAGE in SCRATCH/snapshots,
-# a hard link when it can be (nothing to do when it is one already).
+# a hard link when it can be (nothing to do when it is one already), with its record of where
+# the root was (STAGE.tar.zst.origin: `lfsbuild restore` refuses a snapshot of the host stages at
+# another place; bench/sched.sh runs lfsbuild at WORKDIR's place).
 scratch_snapshot() {
 	local f=$1/snapshots/$3.tar.zst
-	[ "$f" -ef "$2/snapshots/$3.tar.zst" ] || ln "$f" "$2/snapshots/" 2>/dev/null || cp "$f" "$2/snapshots/"
+	[ "$f" -ef "$2/snapshots/$3.tar.zst" ] || ln "$f" "$2/snapshots/" 2>/dev/null || cp "$f" "$2/snapshots/" || return 1
+	[ ! -f "$f.origin" ] || cp -p "$f.origin" "$2/snapshots/"
 }

@@ -63,6 +63,9 @@ else
 	ok "sched.sh --keep on stages b and c (a list)" "$ROOT/bench/sched.sh" --keep "$W" b,c -j2 --book "$BOOK"
 	ok "--keep keeps the scratch dir, root restored and rebuilt" test -f "$W-sched-b-c/root/end.txt" -a -f "$W-sched-b-c/root/usr/w4.txt"
 	expect_in "the earlier stage was skipped in the scratch dir" "skip  ch1/init (up to date)" "$(cat "$W-sched-b-c/bench-scheduler.log")"
+	ok "the snapshot's record of its root came along" cmp "$W/snapshots/a.tar.zst.origin" "$W-sched-b-c/snapshots/a.tar.zst.origin"
+	ok "the steps ran with the scratch dir at WORKDIR's place (a snapshot of host steps builds on only there)" \
+		grep -q "^# build directory $W/build/ch2_w1" "$W-sched-b-c/logs/ch2/w1.log"
 	s=$(section sched-b-c)
 	expect_in "a per-stage table for several stages" "| c | " "$s"
 	expect_in "ch3/end in the steps" "| ch3/end | c |" "$s"
