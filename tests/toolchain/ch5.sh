@@ -48,6 +48,14 @@ ok "the cross g++ links a C++ program with the new libstdc++" "$tools/x86_64-lfs
 out=$(readelf -d "$T/b" 2>&1)
 expect_in "it needs libstdc++.so.6" "libstdc++.so.6" "$out"
 ok "glibc is in \$LFS/usr/lib" test -e "$W/work/root/usr/lib/libc.so.6"
+# binutils-pass1 is configured with --enable-deterministic-archives: the static archives made
+# with its ar carry time 0 in their symbol table (docs/REPRODUCIBILITY.md: the only difference
+# of ch5/glibc and ch5/libstdc++ when built twice). An ar archive: "!<arch>\n", then the first
+# member's header, its name (16 bytes, "/" for the symbol table) and its date (12 bytes).
+for a in usr/lib/libc.a usr/lib/libstdc++.a; do
+	ok "$a: its symbol table's date is 0 (deterministic archives)" \
+		test "$(head -c 24 "$W/work/root/$a" | tail -c 16 | tr -d ' ')/$(head -c 36 "$W/work/root/$a" | tail -c 12 | tr -d ' ')" = "//0"
+done
 ok "the dynamic linker is in \$LFS/lib64" test -e "$W/work/root/lib64/ld-linux-x86-64.so.2"
 
 # Run again: everything is up to date, nothing runs.
