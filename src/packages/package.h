@@ -3,7 +3,7 @@
  * first two members are
  *   .LFSBUILD-INFO    "format 1", "step ID", "version V", "hash H" (the step's whole input hash),
  *                     "files-sha256 S" (of the next member), "root PATH" (where the root was; not
- *                     in archives made before 2026-12-06)
+ *                     in archives made before 2026-12-05)
  *   .LFSBUILD-FILES   the step's file list (packages/filelist.h): every entry with its type, mode,
  *                     owner, size and a sha256 per file, the deletions, the replaced directories
  * then the upper tree's entries (whiteouts and trusted.overlay.* left out: the list says them). */
