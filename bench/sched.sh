@@ -116,7 +116,7 @@ lb() {
 	[ ${#src[@]} = 0 ] || [ ! -d "$work/sources" ] || srcbind=$work/sources
 	unshare -m --propagation private -- sh -c '
 		if [ -n "$1" ]; then mkdir -p "$2" && mount --bind "$1" "$2" || exit 1; fi
-		mount --bind "$3" "$4" || exit 1
+		mount --rbind "$3" "$4" || exit 1   # --rbind: with the sources mounted inside it
 		shift 4
 		exec "$@"' lb "$srcbind" "$scratch/sources" "$scratch" "$work" "$LFSBUILD" -C "$work" "${src[@]}" "$@"
 }
