@@ -67,8 +67,8 @@ static int run(struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	if (moved && !cfg->quiet)
-		printf("(the snapshot was taken with the root at %s: the steps after it run in the chroot, "
-		       "where the root's place does not matter)\n", origin);
+		printf("(the snapshot was taken with the root at %s: %s, so the root's place does not matter)\n", origin,
+		       made_on_host ? "the steps after it run in the chroot" : "no step before it ran on the host");
 	free(origin);
 	free(here);
 	mkdir_p(cfg->workdir, 0755);
