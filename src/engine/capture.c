@@ -558,7 +558,7 @@ int capture_drop_caches(const char *upper)
 	if (ufd < 0)
 		return -1;
 	int rc = 0;
-	for (size_t i = 0; i < sizeof build_caches / sizeof *build_caches; i++) {
+	for (size_t i = 0; i < ARRAY_LEN(build_caches); i++) {
 		char *leaf = NULL;
 		int pfd = file_open_parent_beneath(ufd, build_caches[i], &leaf);
 		struct stat st;
