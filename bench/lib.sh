@@ -58,3 +58,20 @@ scratch_snapshot() {
 	[ "$f" -ef "$2/snapshots/$3.tar.zst" ] || ln "$f" "$2/snapshots/" 2>/dev/null || cp "$f" "$2/snapshots/" || return 1
 	[ ! -f "$f.origin" ] || cp -p "$f.origin" "$2/snapshots/"
 }
+# scratch_view WORKDIR SCRATCH: sets the array SCRATCH_VIEW to a command prefix that runs a
+# command in a private mount namespace where SCRATCH is seen at WORKDIR's place (WORKDIR's own
+# files are not touched; the host's mount table does not change): the steps of chapters 4 to 6
+# write the root's path into what they build (the cross toolchain's sysroot), so a snapshot of
+# them builds on only there, and `lfsbuild restore` refuses it elsewhere. WORKDIR/sources,
+# hidden by that mount, is bound at SCRATCH/sources first. The prefix ends in exec: the pid of
+# `"${SCRATCH_VIEW[@]}" CMD... &` is CMD's.
+scratch_view() {
+	local srcbind=
+	[ ! -d "$1/sources" ] || srcbind=$1/sources
+	# shellcheck disable=SC2016 # $1.. are sh's own
+	SCRATCH_VIEW=(unshare -m --propagation private -- sh -c '
+		if [ -n "$1" ]; then mkdir -p "$2" && mount --bind "$1" "$2" || exit 1; fi
+		mount --rbind "$3" "$4" || exit 1   # --rbind: with the sources mounted inside it
+		shift 4
+		exec "$@"' scratch-view "$srcbind" "$2/sources" "$2" "$1")
+}

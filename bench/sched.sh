@@ -13,7 +13,7 @@
 # first stage: an empty root). Then twice: `lfsbuild restore PREV` (the root as at the end of
 # PREV), the stamps of STAGES and later removed, and
 #   lfsbuild -C SCRATCH --sources WORKDIR/sources build --until LAST -jN [--sequential]
-# (SCRATCH seen at WORKDIR's place: lb() below says why)
+# (SCRATCH seen at WORKDIR's place: bench/lib.sh, scratch_view, says why)
 # timed from its start to its exit. The plan is checked before any step starts: if it would run
 # a step outside STAGES (its inputs changed since WORKDIR built it), the run is stopped and the
 # script fails. After each run, every step of STAGES must have a fresh `ok` stamp and the stamps
@@ -106,20 +106,10 @@ src=()
 if [ -z "${LFSBUILD_SOURCES:-}" ] && ! grep -qE '^[[:space:]]*sources[[:space:]]*=' "$work/lfsbuild.conf" 2>/dev/null; then
 	src=(--sources "$work/sources")
 fi
-# lfsbuild runs in the scratch directory seen at WORKDIR's place (a bind mount in a private mount
-# namespace; WORKDIR's own files are not touched): the steps of chapters 4 to 6 write the root's
-# path into what they build (the cross toolchain's sysroot), so a snapshot of them builds on only
-# there, and `lfsbuild restore` refuses it elsewhere. WORKDIR/sources, hidden by that mount, is
-# bound at SCRATCH/sources first.
-lb() {
-	local srcbind=
-	[ ${#src[@]} = 0 ] || [ ! -d "$work/sources" ] || srcbind=$work/sources
-	unshare -m --propagation private -- sh -c '
-		if [ -n "$1" ]; then mkdir -p "$2" && mount --bind "$1" "$2" || exit 1; fi
-		mount --rbind "$3" "$4" || exit 1   # --rbind: with the sources mounted inside it
-		shift 4
-		exec "$@"' lb "$srcbind" "$scratch/sources" "$scratch" "$work" "$LFSBUILD" -C "$work" "${src[@]}" "$@"
-}
+# lfsbuild runs in the scratch directory seen at WORKDIR's place (bench/lib.sh, scratch_view):
+# a snapshot of the host stages builds on only at the place it was taken.
+scratch_view "$work" "$scratch"
+lb() { "${SCRATCH_VIEW[@]}" "$LFSBUILD" -C "$work" "${src[@]}" "$@"; }
 
 # one_run MODE [--sequential]: restore PREV, run STAGES; sets $wall. Fails with the reason.
 one_run() {
@@ -138,7 +128,8 @@ one_run() {
 	fi
 	echo "bench/sched.sh: $mode: lfsbuild -C $scratch build --until $last -j$jobs $* ${opts[*]} (log $log)" >&2
 	local t0=$EPOCHREALTIME
-	lb build --until "$last" -j"$jobs" "$@" "${opts[@]}" >>"$log" 2>&1 &
+	# not lb: $! must be lfsbuild's pid (the prefix execs it), for the kill below
+	"${SCRATCH_VIEW[@]}" "$LFSBUILD" -C "$work" "${src[@]}" build --until "$last" -j"$jobs" "$@" "${opts[@]}" >>"$log" 2>&1 &
 	local pid=$!
 	# the plan comes first: wait for the first step to start (or the end), then check it
 	while kill -0 "$pid" 2>/dev/null && ! grep -qE '^\[[0-9:]+\] start ' "$log"; do sleep 0.1; done

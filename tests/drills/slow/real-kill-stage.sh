@@ -5,7 +5,7 @@
 # A scratch work directory WORKDIR-killdrill-STAGE gets WORKDIR's settings, the stamps of the
 # stages before STAGE and the root of WORKDIR's snapshot of the stage before (`lfsbuild restore`,
 # as bench/sched.sh does; none for the first stage; without that snapshot the scratch builds the
-# stages before STAGE itself first). There `lfsbuild build --until STAGE` runs
+# stages before STAGE itself first). There (seen at WORKDIR's place in a mount namespace of its own, as in bench/sched.sh) `lfsbuild build --until STAGE` runs
 # until AFTER steps of STAGE are done (default: half of them) and is killed with SIGKILL while
 # others run. Checks: nothing of the build is left (processes by the scratch path, sandboxes by
 # its root/ in a mount namespace of their own), the host's mount table is as before, run.json
@@ -54,7 +54,13 @@ rm -rf "$S"
 scratch_seed "$W" "$S" || { echo "$0: cannot make $S" >&2; exit 1; }
 src=()
 grep -qsE '^[[:space:]]*sources[[:space:]]*=' "$W/lfsbuild.conf" || src=(--sources "$W/sources")
-lb() { "$LFSBUILD" -C "$S" "${src[@]}" "$@"; }
+# lfsbuild runs in the scratch seen at WORKDIR's place, in a mount namespace of its own (the
+# snapshot of a host stage builds on only where it was taken); WORKDIR itself is not touched
+scratch_view "$W" "$S"
+lb() { "${SCRATCH_VIEW[@]}" "$LFSBUILD" -C "$W" "${src[@]}" "$@"; }
+# what may be left of the build: processes naming the scratch or (seen through the namespace)
+# WORKDIR, sandboxes of its root/, and anything still in the namespace that shows the scratch
+left_now() { leftovers "$S/root" "$S" "$W"; leftovers "$S"; }
 if [ "$prev" != - ] && [ "$have_snap" = 1 ]; then
 	# shellcheck disable=SC2086 # $before: step ids, one word each
 	scratch_stamps "$W" "$S" $before && scratch_snapshot "$W" "$S" "$prev" ||
@@ -68,10 +74,11 @@ elif [ "$prev" != - ]; then
 fi
 mounts >"$T/mounts.before"
 LOG=$S/drill.log
-echo "# $STAGE: $n steps; lfsbuild -C $S build --until $STAGE -j$JOBS, SIGKILL once $AFTER are done"
+echo "# $STAGE: $n steps; lfsbuild -C $S (seen at $W) build --until $STAGE -j$JOBS, SIGKILL once $AFTER are done"
 
 # 1. the build, killed in the middle
-"$LFSBUILD" -C "$S" "${src[@]}" build --until "$STAGE" -j"$JOBS" >"$LOG" 2>&1 &   # not lb: $! must be lfsbuild
+# not lb: $! must be lfsbuild (the prefix execs it)
+"${SCRATCH_VIEW[@]}" "$LFSBUILD" -C "$W" "${src[@]}" build --until "$STAGE" -j"$JOBS" >"$LOG" 2>&1 &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
 	d=$(grep -cE '^\[[0-9:]+\] done  ' "$LOG")
@@ -91,7 +98,7 @@ done
 running=${running# } done_before=${done_before# }
 echo "# killed after $(wc -w <<<"$done_before") done steps, while running: $running"
 ok "the kill landed in the middle of $STAGE (steps running: $running)" test -n "$running"
-secs=$(wait_no_leftovers 60 "$S/root" "$S") && left="" || left=$(leftovers "$S/root" "$S")
+secs=$(wait_no_leftovers 60 "$S/root" "$S" "$W") && secs=$(wait_no_leftovers 10 "$S") && left="" || left=$(left_now)
 ok "nothing of the build is left (${secs} s)" test -z "$left"
 [ -z "$left" ] || sed 's/^/#   /' <<<"$left"
 mounts >"$T/mounts.after"
@@ -116,7 +123,7 @@ ok "the $(wc -w <<<"$done_before") steps done before the kill were not run again
 bad=""
 for s in $inside; do grep -qx 'result ok' "$S/state/stamps/$s.stamp" 2>/dev/null || bad="$bad $s"; done
 ok "every step of $STAGE is ok (${bad:-all $n})" test -z "$bad"
-ok "nothing left after the resumed build" test -z "$(leftovers "$S/root" "$S")"
+ok "nothing left after the resumed build" test -z "$(left_now)"
 mounts >"$T/mounts.end"
 ok "and the mount table is still as before" diff "$T/mounts.before" "$T/mounts.end"
 if [ "$failed" = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$S"; else echo "# scratch kept: $S (log $LOG)"; fi
