@@ -7,11 +7,13 @@ S=$ROOT/scripts/check-under-load
 git -C "$ROOT" rev-parse HEAD >/dev/null 2>&1 || { skip "check-under-load" "$ROOT is not a git checkout"; exit 0; }
 # the stand-in: two test files' lines as tests/run prints them, the tally, and what it saw
 cat >"$T/fake-check" <<'EOF'
-echo "ci=$CI loops=$(pgrep -x yes | wc -l) clone=$(test -f scripts/check-under-load && echo yes)"
+echo "ci=$CI loops=$(pgrep -x yes | wc -l) clone=$(test -f scripts/check-under-load && echo yes) deps=$(cat ../deps-ran)"
 printf '%-40s %3d passed, %d failed, %d skipped (%d s)\n' tests/a/slow.sh 3 0 0 42 tests/b/quick.sh 1 0 0 2
 echo "tests: 4 passed, 0 failed, 0 skipped"
 EOF
 loops_before=$(pgrep -x yes | wc -l)
+# the stand-in for `make deps` in the clone (scripts/install-deps test): it counts its calls
+export DEPS='echo x >>../deps-ran'
 
 out=$(CLONE_DIR="$T/c1" LOAD_JOBS=2 CHECK="bash $T/fake-check" "$S" 2 2>&1)
 ok "two passing runs: exit 0" test $? = 0
@@ -21,6 +23,7 @@ expect_in "the slowest test file first" "        42 s  tests/a/slow.sh" "$out"
 expect_in "the summary" "check-under-load: 2 of 2 passed; the 2 busy loop(s) ran throughout: yes" "$out"
 expect_in "the check ran in the clone, with CI=true, beside the two loops" "ci=true loops=$((loops_before + 2)) clone=yes" "$(cat "$T/c1/run-1.log")"
 ok "no busy loop left behind" test "$(pgrep -x yes | wc -l)" = "$loops_before"
+expect_in "make deps ran in the clone before the runs, once" "clone=yes deps=x" "$(cat "$T/c1/run-1.log")"
 ok "each finished run recorded" test "$(cat "$T/c1/results" | cut -d' ' -f1,2 | tr '\n' ' ')" = "1 0 2 0 "
 
 out=$(LOAD_JOBS=1 CHECK="bash $T/fake-check" "$S" --resume "$T/c1" 3 2>&1)
@@ -50,5 +53,9 @@ out=$(CHECK="bash $T/fake-check" "$S" --resume "$T/c2" 3 2>&1)
 ok "--resume of a series with a failed run: exit 1" test $? = 1
 expect_in "... it is over" "has a failed run (run 1: exit 1; logs $T/c2/run-N.log): it is over; start a new one" "$out"
 ok "no busy loop left behind after a failure" test "$(pgrep -x yes | wc -l)" = "$loops_before"
+out=$(CLONE_DIR="$T/c3" LOAD_JOBS=1 DEPS='echo no apt here; exit 1' CHECK="bash $T/fake-check" "$S" 1 2>&1)
+ok "make deps failing in the clone: exit 1" test $? = 1
+expect_in "... said, with its log" "make deps failed in $T/c3/src (log $T/c3/deps.log)" "$out"
+ok "... and no run started" test ! -e "$T/c3/run-1.log"
 fails_with 2 "RUNS must be a number" "$S" three
 fails_with 2 "--resume needs a directory" "$S" --resume
