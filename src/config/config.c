@@ -57,6 +57,8 @@ static const struct optdef opts[] = {
 	{"capture", 0, K_STR, F(capture), "on|off", "LFSBUILD_CAPTURE", BUILD_CMDS, "keep each step's writes apart and merge them into the root, with a file list (default off)"},
 	{"cache", 0, K_STR, F(cache), "DIR", "LFSBUILD_CACHE", BUILD_CMDS, "with --capture on: the binary cache, package archives by input hash, looked up before a step runs and added to (default WORKDIR/packages)"},
 	{"cache-url", 0, K_STR, F(cache_url), "URL", "LFSBUILD_CACHE_URL", BUILD_CMDS, "with --capture on: a read-only binary cache over HTTP(S), asked after --cache (URL/NAME.tar.zst)"},
+	{"overcommit", 0, K_INT, F(overcommit), "N", "LFSBUILD_OVERCOMMIT", BUILD_CMDS,
+	 "start up to N ready steps beyond the job slots while cores idle and /proc/pressure/cpu is low (default: none; docs/engine.md)"},
 	{"build-tmpfs", 0, K_STR, F(build_tmpfs), "on|off|auto", "LFSBUILD_BUILD_TMPFS", BUILD_CMDS, "build trees on a tmpfs: auto when the `disk` line fits in memory (default auto)"},
 	{"icecream", 0, K_OPT, F(icecream), "[=SCHEDULER]", "LFSBUILD_ICECREAM", BUILD_CMDS,
 	 "compile through icecc: alone, the iceccd running here; =HOST[:PORT], lfsbuild's own iceccd with that scheduler; =/SOCKET, that iceccd (docs/engine.md)"},

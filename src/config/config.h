@@ -42,6 +42,7 @@ struct config {
 	char *cache;            /* --cache DIR: the binary cache (absolute; NULL: WORKDIR/packages) */
 	char *cache_url;        /* --cache-url URL: a read-only binary cache over HTTP(S), or NULL */
 	char *icecream;         /* --icecream[=SCHEDULER|SOCKET|on|off]: compile through icecc (NULL, "off": not) */
+	int overcommit;         /* --overcommit N: up to N steps beyond the job slots while cores idle (0: off) */
 	int icecream_jobs;      /* --icecream-jobs N: make -jN of a step that goes through icecc (0: 4 x -j) */
 	bool keep;              /* --keep: keep build directories of successful steps */
 	char *root_password;    /* --root-password PW (also in the config file) */

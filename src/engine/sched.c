@@ -19,6 +19,7 @@
 #include "lib/exec.h"
 #include "engine/graph.h"
 #include "engine/jobserver.h"
+#include "engine/pressure.h"
 #include "book/manifest.h"
 #include "watch/progress.h"
 #include "book/layer.h"
@@ -52,6 +53,7 @@ struct node {
 	int exit_code;
 	bool ran;               /* started in this invocation */
 	bool cached;            /* restored from the binary cache instead of run */
+	bool extra;             /* started beyond the job slots (--overcommit): holds no token */
 	int icecream;           /* --icecream: 1 went through icecc, 2 would have but built here (why: icecream_failed) */
 	char *icecream_failed;
 	struct job job;
@@ -67,6 +69,9 @@ struct build {
 	struct node *nodes;
 	struct progress *pg;
 	size_t nrunning;
+	size_t nextra;          /* running steps started beyond the job slots (--overcommit) */
+	struct pressure cpu;    /* --overcommit's readings */
+	double extra_at;        /* when the last of them started (monotonic s) */
 	double started;
 	char *command;
 	double sbu;
@@ -301,12 +306,23 @@ static ssize_t pick(struct build *b)
 	return best;
 }
 
+/* Step i's slot back: its token, or nothing for a step started beyond the slots. */
+static void give_slot(struct build *b, size_t i)
+{
+	struct node *nd = &b->nodes[i];
+	if (nd->extra) {
+		nd->extra = false;
+		b->nextra--;
+	} else
+		jobserver_give(&b->js);
+}
+
 /* A step that could not start (or whose preparation failed): failed, its slot given back. */
 static void start_failed(struct build *b, size_t i, const char *err, bool counted)
 {
 	struct node *nd = &b->nodes[i];
 	runner_drop_tmpfs(&b->run, &nd->job);
-	jobserver_give(&b->js);
+	give_slot(b, i);
 	if (counted && --b->nrunning == 0)
 		jobserver_reset(&b->js);
 	nd->status = ST_FAILED;
@@ -511,7 +527,7 @@ static void finish_step(struct build *b, size_t i, int wstatus, const struct rus
 	nd->exit_code = runner_finish(&b->run, &nd->job, nd->exit_code, nd->wall, nd->cpu, nd->maxrss, &ok);
 	nd->phases = nd->job.phases;
 	nd->job.log_path = runner_log_path(b->cfg, b->set.steps[i].id);
-	jobserver_give(&b->js);
+	give_slot(b, i);
 	b->nrunning--;
 	if (b->nrunning == 0)
 		jobserver_reset(&b->js);
@@ -588,6 +604,32 @@ static void kill_running(struct build *b, bool hard)
 			runner_kill(&b->nodes[i].job, hard);
 }
 
+/* --overcommit: may the ready step i start beyond the job slots now? At most cfg->overcommit
+ * such steps at once, one every PRESSURE_GAP seconds, each only when the readings of the last
+ * window (engine/pressure.h) say that cores idle and the CPU is not contended. */
+#define PRESSURE_GAP 10.0
+static bool may_overcommit(struct build *b, size_t i)
+{
+	if (b->cfg->overcommit <= 0 || b->cfg->sequential || b->nextra >= (size_t)b->cfg->overcommit)
+		return false;
+	double now = now_mono();
+	if (b->extra_at > 0 && now - b->extra_at < PRESSURE_GAP)
+		return false;
+	char why[160];
+	if (!pressure_room(&b->cpu, now, why, sizeof why))
+		return false;
+	b->nodes[i].extra = true;
+	b->nextra++;
+	b->extra_at = now;
+	pressure_init(&b->cpu); /* the next decision reads the cores with this step running */
+	char *note = xasprintf("%s starts beyond the %d job slot%s: %s (--overcommit %d)", b->set.steps[i].id, b->js.slots,
+	                       b->js.slots == 1 ? "" : "s", why, b->cfg->overcommit);
+	if (b->pg->note)
+		b->pg->note(b->pg, note);
+	free(note);
+	return true;
+}
+
 static void loop(struct build *b, int sig_r)
 {
 	size_t n = b->g.n;
@@ -599,7 +641,7 @@ static void loop(struct build *b, int sig_r)
 			ssize_t i = pick(b);
 			if (i < 0)
 				break;
-			if (!jobserver_take(&b->js)) {
+			if (!jobserver_take(&b->js) && !may_overcommit(b, (size_t)i)) {
 				want_token = true;
 				break;
 			}
@@ -854,6 +896,8 @@ char *sched_resume_command(const struct config *cfg, int argc, char **argv)
 		}
 	if (config_on_command_line("icecream"))   /* --icecream=VALUE: the form an optional argument takes */
 		strv_push(&a, xasprintf("--icecream=%s", cfg->icecream ? cfg->icecream : "off"));
+	if (config_on_command_line("overcommit"))
+		strv_push(&a, xasprintf("--overcommit=%d", cfg->overcommit));
 	if (config_on_command_line("icecream-jobs"))
 		strv_push(&a, xasprintf("--icecream-jobs=%d", cfg->icecream_jobs));
 	if (cfg->until) {
@@ -1300,6 +1344,7 @@ static int open_build(struct build *b)
 	b->have_graph = true;
 	b->nodes = xcalloc(b->g.n + 1, sizeof *b->nodes);
 	b->rep = xcalloc(b->g.n + 1, sizeof *b->rep);
+	pressure_init(&b->cpu);
 	if (jobserver_open(&b->js, b->cfg->jobs) < 0) {
 		errorf("cannot create the jobserver pipe:");
 		return -1;
