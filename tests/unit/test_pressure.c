@@ -69,13 +69,12 @@ static void test_read(void **state)
 	put(psi_file, "full avg10=3.00\n");
 	assert_int_equal(pressure_read_psi(psi_file, &some), -1);
 	assert_int_equal(pressure_read_psi("/nonexistent/psi", &some), -1);
-	/* this machine's own files read (the kernel's format); PSI where the kernel has it */
+	/* this machine's own /proc/stat reads (the kernel's format); its PSI, where the kernel has it
+	 * on (booted with psi=0, the file is there but reading it fails) */
 	assert_int_equal(pressure_read_stat("/proc/stat", &idle, &all, &n), 0);
 	assert_true(n >= 1 && all > 0 && idle <= all);
-	if (access("/proc/pressure/cpu", R_OK) == 0) {
-		assert_int_equal(pressure_read_psi("/proc/pressure/cpu", &some), 0);
+	if (pressure_read_psi("/proc/pressure/cpu", &some) == 0)
 		assert_true(some >= 0 && some <= 100);
-	}
 }
 
 static void test_rule(void **state)
