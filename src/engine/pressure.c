@@ -69,41 +69,42 @@ void pressure_init(struct pressure *p)
 	*p = (struct pressure){.idle_cores = -1, .some = -1};
 }
 
+/* A new sample of /proc/stat: the window since the last one, and PSI at its end. -1 (said in
+ * `why`) when /proc/stat cannot be read: the next call starts again. */
+static int sample(struct pressure *p, double now, char *why, size_t len)
+{
+	unsigned long long idle, all;
+	int ncpu;
+	if (pressure_read_stat(stat_path(), &idle, &all, &ncpu) < 0) {
+		snprintf(why, len, "cannot read %s", stat_path());
+		pressure_init(p);
+		return -1;
+	}
+	/* counters that went back (another file, a wrap) open a new window */
+	p->have_window = p->t > 0 && all > p->all && idle >= p->idle;
+	if (p->have_window)
+		p->idle_cores = (double)ncpu * (double)(idle - p->idle) / (double)(all - p->all);
+	p->t = now;
+	p->idle = idle;
+	p->all = all;
+	if (p->have_window && pressure_read_psi(psi_path(), &p->some) < 0)
+		p->some = -1;
+	return 0;
+}
+
 bool pressure_room(struct pressure *p, double now, char *why, size_t len)
 {
-	snprintf(why, len, "measuring");
-	if (p->t > 0 && now - p->t < PRESSURE_WINDOW && !p->have_window)
+	if ((p->t == 0 || now - p->t >= PRESSURE_WINDOW) && sample(p, now, why, len) < 0)
 		return false;
-	if (p->t == 0 || now - p->t >= PRESSURE_WINDOW) {
-		unsigned long long idle, all;
-		int ncpu;
-		if (pressure_read_stat(stat_path(), &idle, &all, &ncpu) < 0) {
-			snprintf(why, len, "cannot read %s", stat_path());
-			p->t = 0;
-			p->have_window = false;
-			return false;
-		}
-		if (p->t > 0 && all > p->all && idle >= p->idle) {
-			p->idle_cores = (double)ncpu * (double)(idle - p->idle) / (double)(all - p->all);
-			p->have_window = true;
-		} else if (p->t > 0)
-			p->have_window = false;   /* counters went back (another file, a wrap): start again */
-		p->t = now;
-		p->idle = idle;
-		p->all = all;
-		if (!p->have_window)
-			return false;
-		if (pressure_read_psi(psi_path(), &p->some) < 0) {
-			p->some = -1;
-			snprintf(why, len, "cannot read %s (a kernel without PSI)", psi_path());
-			return false;
-		}
+	if (!p->have_window) {
+		snprintf(why, len, "measuring");
+		return false;
 	}
 	if (p->some < 0) {
 		snprintf(why, len, "cannot read %s (a kernel without PSI)", psi_path());
 		return false;
 	}
-	snprintf(why, len, "%.1f core%s idle, CPU pressure %.1f %%", p->idle_cores, p->idle_cores >= 0.95 && p->idle_cores < 1.05 ? "" : "s",
-	         p->some);
+	bool one = p->idle_cores >= 0.95 && p->idle_cores < 1.05;
+	snprintf(why, len, "%.1f core%s idle, CPU pressure %.1f %%", p->idle_cores, one ? "" : "s", p->some);
 	return p->idle_cores >= PRESSURE_IDLE_MIN && p->some < PRESSURE_SOME_MAX;
 }
